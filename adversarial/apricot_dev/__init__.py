@@ -1,0 +1,1 @@
+"""APRICOT dev partition builder (armory adversarial dataset)."""

@@ -1,0 +1,1 @@
+"""APRICOT test partition builder (armory adversarial dataset)."""

@@ -1,0 +1,1 @@
+"""CARLA street-level green-screen object detection, test split (armory builder)."""

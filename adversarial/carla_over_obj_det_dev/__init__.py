@@ -1,0 +1,1 @@
+"""CARLA overhead-view green-screen object detection, dev split (armory builder)."""

@@ -1,0 +1,1 @@
+"""CARLA overhead-view green-screen object detection, test splits (armory builder)."""

@@ -1,0 +1,1 @@
+"""carla_video_tracking_dev: CARLA single-object tracking videos with a green-screen patch (dev split)."""

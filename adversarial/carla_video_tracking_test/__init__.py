@@ -1,0 +1,1 @@
+"""carla_video_tracking_test: CARLA single-object tracking videos with a green-screen patch (test split)."""

@@ -1,0 +1,1 @@
+"""D-APRICOT dev partition builder (armory adversarial dataset)."""

@@ -1,0 +1,1 @@
+"""D-APRICOT test partition builder (armory adversarial dataset)."""

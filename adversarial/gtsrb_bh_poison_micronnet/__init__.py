@@ -1,0 +1,1 @@
+"""GTSRB bullet-hole poison samples for MicronNet (ARMORY adversarial dataset)."""

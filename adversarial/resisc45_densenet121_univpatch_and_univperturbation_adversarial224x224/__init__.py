@@ -1,0 +1,1 @@
+"""RESISC45 universal patch / universal perturbation adversarial images against DenseNet121 (ARMORY)."""

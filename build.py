@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""build.py: build ARMORY datasets with `tfds build`, verify them and pack each into <name>-<version>.tar.gz."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+examples:
+  python build.py -ds mnist digit          build supported datasets by name
+  python build.py -ds all                  build every supported dataset
+  python build.py -lcs ./my_dataset        build your own builder folder (or my_dataset.py)
+  python build.py --list                   what is supported, and what is built here
+  python build.py --pack-only mnist        pack a dataset already built in the data dir
+
+exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
+"""
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description=__doc__.split(": ", 1)[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    what = parser.add_argument_group("what to do (-ds and -lcs may be combined)")
+    what.add_argument("-ds", "--dataset", nargs="+", default=[], metavar="NAME", help="supported dataset(s), or `all`")
+    what.add_argument(
+        "-lcs",
+        "--local-class-path",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="builder folder(s) or builder class file(s) of your own",
+    )
+    what.add_argument("--list", action="store_true", help="list supported datasets, their versions and build state")
+    what.add_argument(
+        "--pack-only",
+        nargs="+",
+        default=[],
+        metavar="NAME_OR_DIR",
+        help="verify and pack datasets already built (a name in the data dir, or a <name>/<version> directory)",
+    )
+
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "-o",
+        "--output-directory",
+        metavar="DIR",
+        help="the data dir (default: <armory dataset_dir>/TFDSv4, from armory's host paths)",
+    )
+    out.add_argument("--clean", action="store_true", help="remove the old build, tarball and checksum file first")
+    out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
+    out.add_argument("--verify-all", action="store_true", help="decode every example and check the split counts")
+    out.add_argument(
+        "--compression-level",
+        type=int,
+        choices=range(1, 10),
+        default=6,
+        metavar="{1..9}",
+        help="gzip compression level of the tarball (default: 6)",
+    )
+
+    tfds = parser.add_argument_group("passed through to `tfds build`")
+    tfds.add_argument(
+        "--register-checksums", action="store_true", help="record the sizes and sha256 of the downloaded sources"
+    )
+    tfds.add_argument("--manual-dir", metavar="DIR", help="directory holding source files downloaded by hand")
+    tfds.add_argument("--download-dir", metavar="DIR", help="where downloads go (default: <data dir>/downloads)")
+    tfds.add_argument("--config", metavar="NAME", help="build only this builder config")
+    tfds.add_argument("--max-examples-per-split", type=int, metavar="N", help="generate at most N examples per split")
+    tfds.add_argument("--file-format", choices=("tfrecord", "array_record"), help="shard file format")
+    tfds.add_argument("--num-processes", type=int, metavar="N", help="parallel build processes")
+    tfds.add_argument("--beam-pipeline-options", metavar="STR", help="options for Apache Beam builders")
+
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        choices=("trace", "debug", "info", "warning", "error"),
+        default="info",
+        help="how much to log (default: info)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    actions = bool(args.dataset or args.local_class_path) + bool(args.list) + bool(args.pack_only)
+    if actions != 1:
+        parser.error("give one of: -ds/-lcs (may be combined), --list, --pack-only")
+    for flag, value in (
+        ("--max-examples-per-split", args.max_examples_per_split),
+        ("--num-processes", args.num_processes),
+    ):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be at least 1")
+
+    from dsbuild.entry import run_command
+
+    return run_command(lambda: _run(args), args.verbosity)
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Imported here, after parsing: `-h` must not pay for them.
+    from pathlib import Path
+
+    from dsbuild import pipeline
+    from dsbuild.catalog import load_catalog
+    from dsbuild.errors import DsbuildError
+    from dsbuild.log import log
+    from dsbuild.paths import check_config, ensure_writable_dir, resolve_data_dir
+    from dsbuild.tfds_build import TfdsOptions
+
+    data_dir = resolve_data_dir(args.output_directory)
+    catalog = load_catalog()
+
+    if args.list:
+        _print_list(catalog, data_dir)
+        return 0
+
+    if args.pack_only:
+        targets = pipeline.resolve_pack_targets(catalog, data_dir, args.pack_only)
+        for built in targets:
+            ensure_writable_dir(built.data_dir)
+        for built in targets:
+            result = pipeline.pack_built(built, verify_all=args.verify_all, compresslevel=args.compression_level)
+            _print_packed(built.name, built.version, result.tarball, result.checksum_file, result.record.size)
+        return 0
+
+    entries = pipeline.resolve(catalog, args.dataset, args.local_class_path)
+    if args.config is not None:
+        check_config(args.config)
+    tfds_options = TfdsOptions(
+        register_checksums=args.register_checksums,
+        manual_dir=_existing_dir(args.manual_dir, "--manual-dir"),
+        download_dir=Path(args.download_dir).absolute() if args.download_dir else None,
+        config=args.config,
+        max_examples_per_split=args.max_examples_per_split,
+        file_format=args.file_format,
+        num_processes=args.num_processes,
+        beam_pipeline_options=args.beam_pipeline_options,
+    )
+    options = pipeline.BuildOptions(
+        data_dir=ensure_writable_dir(data_dir),
+        clean=args.clean,
+        pack=not args.no_pack,
+        verify_all=args.verify_all,
+        compresslevel=args.compression_level,
+        tfds=tfds_options,
+    )
+    failed: list[str] = []
+    for entry in entries:
+        log.info("building {} {} ({})", entry.name, entry.version, entry.category)
+        try:
+            outcome = pipeline.build_one(entry, options)
+        except DsbuildError as exc:
+            if len(entries) == 1:
+                raise
+            log.error("error: {}: {}", entry.name, exc)
+            failed.append(entry.name)
+            continue
+        if outcome.tarball and outcome.checksum_file:
+            size = outcome.packed.record.size if outcome.packed else outcome.tarball.stat().st_size
+            state = "up to date" if outcome.tarball_up_to_date else "packed"
+            _print_packed(entry.name, outcome.version, outcome.tarball, outcome.checksum_file, size, state)
+        else:
+            print(f"built {entry.name} {outcome.version} in {data_dir} (not packed: --no-pack)")
+    if failed:
+        print(f"{len(failed)} of {len(entries)} datasets failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _existing_dir(raw: str | None, flag: str):  # -> Path | None
+    from pathlib import Path
+
+    from dsbuild.errors import UsageError
+
+    if raw is None:
+        return None
+    path = Path(raw).expanduser().absolute()
+    if not path.is_dir():
+        raise UsageError(f"{flag} {raw!r} is not a directory")
+    return path
+
+
+def _print_packed(name: str, version: str, tarball, checksum_file, size: int, state: str = "packed") -> None:
+    print(f"{name} {version}: {state}")
+    print(f"  tarball:       {tarball} ({size:,} bytes)")
+    print(f"  checksum file: {checksum_file}")
+
+
+def _print_list(catalog, data_dir) -> None:
+    from dsbuild import pipeline
+
+    rows = [("NAME", "CATEGORY", "VERSION", "ARMORY", "BUILT", "TARBALL")]
+    for entry in catalog.values():
+        built, tarball = pipeline.built_status(data_dir, entry)
+        armory = entry.armory_version if entry.armory_version != entry.version else "same"
+        rows.append(
+            (entry.name, entry.category, entry.version, armory, "yes" if built else "no", "yes" if tarball else "no")
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(f"\ndata dir: {data_dir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CARLA street-level object detection, train/val (armory builder)."""

@@ -1,0 +1,1 @@
+"""CARLA overhead-view object detection, train/val (armory builder)."""

@@ -1,0 +1,1 @@
+"""minicoco builder: COCO 2017 restricted to airplane, bus and train (armory poisoning experiments)."""

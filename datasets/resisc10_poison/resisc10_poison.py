@@ -1,0 +1,111 @@
+"""RESISC-10: a 10-class subset of NWPU-RESISC45 used by ARMORY for poisoning experiments.
+
+700 256x256 JPEGs per class, pre-split 500 train / 100 validation / 100 test in
+`resisc_poison_256x256.tar.gz`, which extracts to `data_original/{train,val,test}/<label>/*.jpg`
+(the archive's `val` folder is the `validation` split). The label is the class folder name. Every
+one of the 10 class folders must be present (with at least one image) in every split folder and no
+unknown folder may appear, so a damaged archive never yields a partial dataset silently.
+
+Example keys are `<folder>/<label>/<file name>` (relative) so they do not depend on the extraction path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/resisc_poison_256x256.tar.gz"
+_ARCHIVE = "resisc_poison_256x256.tar.gz"
+_ROOT = "data_original"
+# TFDS split name -> folder under data_original/.
+_SPLIT_FOLDERS = {"train": "train", "validation": "val", "test": "test"}
+
+_LABELS = [
+    "airplane",
+    "airport",
+    "harbor",
+    "industrial_area",
+    "railway",
+    "railway_station",
+    "runway",
+    "ship",
+    "storage_tank",
+    "thermal_power_station",
+]
+
+_CITATION = """\
+@article{Cheng_2017,
+   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
+   volume={105},
+   ISSN={1558-2256},
+   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
+   DOI={10.1109/jproc.2017.2675998},
+   number={10},
+   journal={Proceedings of the IEEE},
+   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
+   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
+   year={2017},
+   month={Oct},
+   pages={1865-1883}
+}
+"""
+
+
+def list_split_files(split_dir: epath.Path) -> list[tuple[str, epath.Path]]:
+    """(label, path) of every image in one `data_original/<folder>`, sorted by label then name.
+
+    Raises ValueError naming the archive when the folder or a class folder is missing or empty,
+    or when an unknown class folder is present.
+    """
+    where = f"{_ROOT}/{split_dir.name}"
+    if not split_dir.is_dir():
+        raise ValueError(f"Folder {where}/ is missing from {_ARCHIVE} (looked in {split_dir}).")
+    found = {p.name for p in split_dir.iterdir() if p.is_dir()}
+    unknown = sorted(found - set(_LABELS))
+    if unknown:
+        raise ValueError(f"{_ARCHIVE} holds unknown class folder(s) {unknown} under {where}/.")
+    items = []
+    for label in _LABELS:
+        if label not in found:
+            raise ValueError(f"Class folder {where}/{label} is missing from {_ARCHIVE}.")
+        files = sorted(p for p in (split_dir / label).iterdir() if p.name.endswith(".jpg"))
+        if not files:
+            raise ValueError(f"Class folder {where}/{label} in {_ARCHIVE} holds no .jpg files.")
+        items.extend((label, p) for p in files)
+    return items
+
+
+class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
+    """10-class RESISC subset (256x256) for ARMORY poisoning scenarios."""
+
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "64x64 images replaced by 256x256",
+    }
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
+                    "label": tfds.features.ClassLabel(names=_LABELS),
+                }
+            ),
+            supervised_keys=("image", "label"),
+            citation=_CITATION,
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        root = epath.Path(dl_manager.download_and_extract(_URL)) / _ROOT
+        return {
+            split: self._generate_examples(list_split_files(root / folder)) for split, folder in _SPLIT_FOLDERS.items()
+        }
+
+    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict]]:
+        for label, path in items:
+            yield f"{path.parent.parent.name}/{label}/{path.name}", {"image": path, "label": label}

@@ -1,0 +1,159 @@
+"""NWPU-RESISC45 remote-sensing scenes, re-split per class by ARMORY (tfdsv4 builder).
+
+45 scene classes with 700 256x256 JPEGs each. Per class the files are sorted and cut into
+500 train / 100 validation / 100 test images. The builder insists that the k-th sorted file of
+class `<label>` is `<label>_{k+1:03}.jpg`, i.e. numbering is contiguous from 001, and that every
+class folder is present with exactly 700 images, so a damaged archive never yields a partial dataset.
+
+This builder shadows the TFDS-core `resisc45` builder (manual download, single train split).
+
+Example keys are `<label>/<file name>` (relative) rather than the full extracted path, so the
+example order does not depend on where the archive was extracted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/NWPU-RESISC45.tar.gz"
+_ARCHIVE = "NWPU-RESISC45.tar.gz"
+_ROOT = "NWPU-RESISC45"
+
+_LABELS = [
+    "airplane",
+    "airport",
+    "baseball_diamond",
+    "basketball_court",
+    "beach",
+    "bridge",
+    "chaparral",
+    "church",
+    "circular_farmland",
+    "cloud",
+    "commercial_area",
+    "dense_residential",
+    "desert",
+    "forest",
+    "freeway",
+    "golf_course",
+    "ground_track_field",
+    "harbor",
+    "industrial_area",
+    "intersection",
+    "island",
+    "lake",
+    "meadow",
+    "medium_residential",
+    "mobile_home_park",
+    "mountain",
+    "overpass",
+    "palace",
+    "parking_lot",
+    "railway",
+    "railway_station",
+    "rectangular_farmland",
+    "river",
+    "roundabout",
+    "runway",
+    "sea_ice",
+    "ship",
+    "snowberg",
+    "sparse_residential",
+    "stadium",
+    "storage_tank",
+    "tennis_court",
+    "terrace",
+    "thermal_power_station",
+    "wetland",
+]
+
+_CITATION = """\
+@article{Cheng_2017,
+   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
+   volume={105},
+   ISSN={1558-2256},
+   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
+   DOI={10.1109/jproc.2017.2675998},
+   number={10},
+   journal={Proceedings of the IEEE},
+   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
+   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
+   year={2017},
+   month={Oct},
+   pages={1865-1883}
+}
+"""
+
+
+def split_class_files(
+    root: epath.Path, label: str, split_sizes: tuple[tuple[str, int], ...]
+) -> dict[str, list[epath.Path]]:
+    """Returns the files of one class folder cut into consecutive runs per split.
+
+    Raises ValueError naming the folder when it is missing, holds the wrong number of images,
+    or its sorted file names are not `<label>_001.jpg`, `<label>_002.jpg`, ... in order.
+    """
+    class_dir = root / label
+    if not class_dir.is_dir():
+        raise ValueError(f"Class folder {_ROOT}/{label} is missing from {_ARCHIVE} (looked in {class_dir}).")
+    files = sorted((p for p in class_dir.iterdir() if p.name.endswith(".jpg")), key=lambda p: p.name)
+    expected = sum(size for _, size in split_sizes)
+    if len(files) != expected:
+        raise ValueError(f"{_ROOT}/{label} in {_ARCHIVE} holds {len(files)} .jpg files, expected {expected}.")
+    for k, path in enumerate(files):
+        want = f"{label}_{k + 1:03}.jpg"
+        if path.name != want:
+            raise ValueError(
+                f"{_ROOT}/{label} in {_ARCHIVE}: file #{k + 1} in sorted order is {path.name!r}, "
+                f"expected {want!r} (file numbers must be contiguous from 001)."
+            )
+    result: dict[str, list[epath.Path]] = {}
+    start = 0
+    for split, size in split_sizes:
+        result[split] = files[start : start + size]
+        start += size
+    return result
+
+
+class Resisc45(tfds.core.GeneratorBasedBuilder):
+    """NWPU-RESISC45 with ARMORY's per-class 500/100/100 train/validation/test split."""
+
+    VERSION = tfds.core.Version("3.0.0")
+    RELEASE_NOTES = {
+        "3.0.0": "ARMORY re-split of NWPU-RESISC45: per class 500 train, 100 validation, 100 test.",
+    }
+    # Consecutive runs of each class's sorted files; the real archive has 700 per class.
+    SPLIT_SIZES: tuple[tuple[str, int], ...] = (("train", 500), ("validation", 100), ("test", 100))
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
+                    "label": tfds.features.ClassLabel(names=_LABELS),
+                    "filename": tfds.features.Text(),
+                }
+            ),
+            supervised_keys=("image", "label"),
+            homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
+            citation=_CITATION,
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        root = epath.Path(dl_manager.download_and_extract(_URL)) / _ROOT
+        if not root.is_dir():
+            raise ValueError(f"Folder {_ROOT}/ is missing from {_ARCHIVE} (looked in {root}).")
+        per_split: dict[str, list[tuple[str, epath.Path]]] = {name: [] for name, _ in self.SPLIT_SIZES}
+        for label in _LABELS:
+            for split, paths in split_class_files(root, label, self.SPLIT_SIZES).items():
+                per_split[split].extend((label, p) for p in paths)
+        return {split: self._generate_examples(items) for split, items in per_split.items()}
+
+    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict]]:
+        for label, path in items:
+            yield f"{label}/{path.name}", {"image": path, "label": label, "filename": path.name}

@@ -1,0 +1,143 @@
+"""NWPU-RESISC45 delivered by ARMORY as three pre-split archives (master `resisc45_split` builder).
+
+45 scene classes; per class 500 train / 100 validation / 100 test 256x256 JPEGs, already separated
+into `resisc45_<split>.tar.gz`, each extracting to `<split>/<label>/<label>_NNN.jpg`. The label is
+the class sub-folder name. Every one of the 45 class folders must be present (and hold at least one
+image) in every split, and no unknown folder may appear, so a damaged archive never yields a partial
+dataset silently. Per-class counts are not enforced: the facts give no rule for them.
+
+Example keys are `<split>/<label>/<file name>` (relative) so they do not depend on the extraction path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+_BASE_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/"
+_SPLITS = ("train", "validation", "test")
+
+_LABELS = [
+    "airplane",
+    "airport",
+    "baseball_diamond",
+    "basketball_court",
+    "beach",
+    "bridge",
+    "chaparral",
+    "church",
+    "circular_farmland",
+    "cloud",
+    "commercial_area",
+    "dense_residential",
+    "desert",
+    "forest",
+    "freeway",
+    "golf_course",
+    "ground_track_field",
+    "harbor",
+    "industrial_area",
+    "intersection",
+    "island",
+    "lake",
+    "meadow",
+    "medium_residential",
+    "mobile_home_park",
+    "mountain",
+    "overpass",
+    "palace",
+    "parking_lot",
+    "railway",
+    "railway_station",
+    "rectangular_farmland",
+    "river",
+    "roundabout",
+    "runway",
+    "sea_ice",
+    "ship",
+    "snowberg",
+    "sparse_residential",
+    "stadium",
+    "storage_tank",
+    "tennis_court",
+    "terrace",
+    "thermal_power_station",
+    "wetland",
+]
+
+_CITATION = """\
+@article{Cheng_2017,
+   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
+   volume={105},
+   ISSN={1558-2256},
+   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
+   DOI={10.1109/jproc.2017.2675998},
+   number={10},
+   journal={Proceedings of the IEEE},
+   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
+   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
+   year={2017},
+   month={Oct},
+   pages={1865-1883}
+}
+"""
+
+
+def list_split_files(split_dir: epath.Path, split: str) -> list[tuple[str, epath.Path]]:
+    """(label, path) of every image of one extracted split archive, sorted by label then name.
+
+    Raises ValueError naming the archive when the split folder or a class folder is missing or
+    empty, or when an unknown class folder is present.
+    """
+    archive = f"resisc45_{split}.tar.gz"
+    if not split_dir.is_dir():
+        raise ValueError(f"Folder {split}/ is missing from {archive} (looked in {split_dir}).")
+    found = {p.name for p in split_dir.iterdir() if p.is_dir()}
+    unknown = sorted(found - set(_LABELS))
+    if unknown:
+        raise ValueError(f"{archive} holds unknown class folder(s) {unknown} under {split}/.")
+    items = []
+    for label in _LABELS:
+        if label not in found:
+            raise ValueError(f"Class folder {split}/{label} is missing from {archive}.")
+        files = sorted(p for p in (split_dir / label).iterdir() if p.name.endswith(".jpg"))
+        if not files:
+            raise ValueError(f"Class folder {split}/{label} in {archive} holds no .jpg files.")
+        items.extend((label, p) for p in files)
+    return items
+
+
+class Resisc45Split(tfds.core.GeneratorBasedBuilder):
+    """NWPU-RESISC45 with 500/100/100 per-class train/validation/test from three archives."""
+
+    VERSION = tfds.core.Version("3.0.0")
+    RELEASE_NOTES = {
+        "3.0.0": "NWPU-RESISC45 from ARMORY's three pre-split archives (500/100/100 per class).",
+    }
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
+                    "label": tfds.features.ClassLabel(names=_LABELS),
+                    "filename": tfds.features.Text(),
+                }
+            ),
+            supervised_keys=("image", "label"),
+            homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
+            citation=_CITATION,
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        paths = dl_manager.download_and_extract({s: f"{_BASE_URL}resisc45_{s}.tar.gz" for s in _SPLITS})
+        return {s: self._generate_examples(list_split_files(epath.Path(paths[s]) / s, s)) for s in _SPLITS}
+
+    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict]]:
+        for label, path in items:
+            key = f"{path.parent.parent.name}/{label}/{path.name}"
+            yield key, {"image": path, "label": label, "filename": path.name}

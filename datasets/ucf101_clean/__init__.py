@@ -1,0 +1,1 @@
+"""UCF101 re-extracted with high-quality JPEG frames (ARMORY standard dataset)."""

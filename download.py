@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""download.py: fetch published datasets from S3, verify them, extract them safely and check they load."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+examples:
+  python download.py mnist digit                        the highest published version of each
+  python download.py mnist-3.0.1                        one version
+  python download.py s3://bucket/datasets/mnist-3.0.1.json
+  python download.py --public mnist                     anonymous, unsigned requests
+
+credentials: ARMORY_PRIVATE_S3_ID / ARMORY_PRIVATE_S3_KEY if set, else boto3's chain
+exit codes: 0 success, 1 a download/verification failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
+"""
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="download.py",
+        description=__doc__.split(": ", 1)[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "targets",
+        nargs="+",
+        metavar="NAME",
+        help="dataset names (NAME or NAME-VERSION), checksum file paths, or s3:// URLs of checksum files",
+    )
+    parser.add_argument(
+        "-o",
+        "--output-directory",
+        metavar="DIR",
+        help="the data dir (default: <armory dataset_dir>/TFDSv4, from armory's host paths)",
+    )
+    parser.add_argument(
+        "-b", "--bucket", metavar="NAME", help="default: armory-private-data, or armory-public-data with --public"
+    )
+    parser.add_argument("--prefix", default="datasets/", metavar="PREFIX", help="key prefix (default: datasets/)")
+    parser.add_argument("--checksum-bucket", metavar="NAME", help="bucket of the checksum files (default: the bucket)")
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="any S3-compatible server (boto3's AWS_ENDPOINT_URL also works)"
+    )
+    parser.add_argument("--public", action="store_true", help="anonymous, unsigned requests (public datasets)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a dataset already in the data dir")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        choices=("trace", "debug", "info", "warning", "error"),
+        default="info",
+        help="how much to log (default: info)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    from dsbuild.entry import run_command
+
+    def work() -> int:
+        from dsbuild import publish
+        from dsbuild.paths import resolve_data_dir
+
+        options = publish.RemoteOptions(
+            bucket=args.bucket,
+            checksum_bucket=args.checksum_bucket,
+            prefix=args.prefix,
+            endpoint_url=args.endpoint_url,
+            public=args.public,
+            progress=not args.no_progress,
+        )
+        data_dir = resolve_data_dir(args.output_directory)
+        for r in publish.download(data_dir, args.targets, options, overwrite=args.overwrite):
+            where = ", ".join(str(data_dir / sub) for sub in r.subdirs)
+            if r.status == publish.ALREADY_PRESENT:
+                print(f"{r.name} {r.version}: already present in {where} (matches {r.source}; nothing downloaded)")
+            else:
+                print(
+                    f"{r.name} {r.version}: downloaded ({publish.human_size(r.size)}), verified, extracted to {where}"
+                )
+        return 0
+
+    return run_command(work, args.verbosity)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Packing a built dataset into a reproducible `.tar.gz`, and extracting one safely.
+
+Members are exactly the built layout relative to the data-dir root
+(`mnist/3.0.1/...`), regular files and directories only, sorted, with fixed
+mtime, owner and modes, in a gzip stream whose header carries no name or time:
+packing the same directory twice gives the same sha256. The compressed bytes are
+hashed and counted as they are written, so the checksum file needs no second
+read. The tarball is written under a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import shutil
+import stat
+import tarfile
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsbuild.checksums import ChecksumRecord, HashingWriter, write_checksum_file
+from dsbuild.errors import PackError, UnsafeArchiveError
+from dsbuild.log import log
+from dsbuild.paths import TEMP_MARK, tarball_name, temp_sibling
+
+# 2000-01-01T00:00:00Z: a fixed, plausible time (GNU tar warns about 1970 stamps).
+FIXED_MTIME = 946684800
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+DEFAULT_COMPRESSION_LEVEL = 6
+COPY_BUFFER = 1 << 20
+
+
+@dataclass(frozen=True)
+class PackResult:
+    tarball: Path
+    checksum_file: Path
+    record: ChecksumRecord
+
+
+def iter_members(root: Path, subdirs: Sequence[str]) -> Iterator[tuple[str, Path, os.stat_result]]:
+    """(member name, path, lstat) for every directory and file under `subdirs`, sorted.
+
+    Refuses anything that is not a regular file or a directory (symlinks,
+    hardlinked copies are fine as plain files; FIFOs, sockets, devices are not).
+    """
+    for sub in sorted(subdirs):
+        yield from _walk(root, root / sub, sub)
+
+
+def _walk(root: Path, path: Path, name: str) -> Iterator[tuple[str, Path, os.stat_result]]:
+    try:
+        st = path.lstat()
+    except OSError as exc:
+        raise PackError(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        yield name, path, st
+        try:
+            children = sorted(os.listdir(path))
+        except OSError as exc:
+            raise PackError(f"cannot list {str(path)!r}: {exc.strerror}; fix its permissions") from None
+        for child in children:
+            yield from _walk(root, path / child, f"{name}/{child}")
+    elif stat.S_ISREG(st.st_mode):
+        yield name, path, st
+    else:
+        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file or directory"
+        raise PackError(
+            f"{str(path)!r} is {kind}: a dataset tarball holds only regular files and directories; "
+            "remove it from the built dataset"
+        )
+
+
+def _tarinfo(name: str, st: os.stat_result) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.mtime = FIXED_MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+        info.mode = DIR_MODE
+    else:
+        info.type = tarfile.REGTYPE
+        info.mode = FILE_MODE
+        info.size = st.st_size
+    return info
+
+
+def _add_file(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            tar.addfile(info, f)
+            now = os.fstat(f.fileno()).st_size
+    except PermissionError:
+        raise PackError(f"cannot read {str(path)!r}: permission denied; fix its permissions") from None
+    except OSError as exc:
+        if exc.errno is None and "unexpected end of data" in str(exc):
+            raise PackError(f"{str(path)!r} shrank while it was being packed; pack again") from None
+        raise
+    if now != info.size:
+        raise PackError(f"{str(path)!r} changed size while it was being packed; pack again")
+
+
+def write_tarball(
+    root: Path, subdirs: Sequence[str], destination: Path, compresslevel: int = DEFAULT_COMPRESSION_LEVEL
+) -> tuple[int, str]:
+    """Write the tarball of `subdirs` (relative to `root`) to `destination` atomically.
+
+    Returns (size, sha256) of the compressed bytes written.
+    """
+    tmp = temp_sibling(destination)
+    try:
+        with open(tmp, "wb") as raw:
+            hashing = HashingWriter(raw)
+            # filename="" and mtime=0 keep the gzip header free of run-to-run differences.
+            with (
+                gzip.GzipFile(filename="", mode="wb", fileobj=hashing, compresslevel=compresslevel, mtime=0) as gz,
+                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+            ):
+                for name, path, st in iter_members(root, subdirs):
+                    info = _tarinfo(name, st)
+                    if info.isdir():
+                        tar.addfile(info)
+                    else:
+                        _add_file(tar, info, path)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, destination)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise PackError(
+                f"no space left on the device while writing {str(destination)!r}; free some space"
+            ) from None
+        raise PackError(f"cannot write {str(destination)!r}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return hashing.size, hashing.hexdigest()
+
+
+def pack(
+    data_dir: Path,
+    name: str,
+    version: str,
+    subdirs: Sequence[str],
+    out_dir: Path | None = None,
+    compresslevel: int = DEFAULT_COMPRESSION_LEVEL,
+) -> PackResult:
+    """Pack `subdirs` of `data_dir` into `<name>-<version>.tar.gz` plus its checksum file."""
+    out_dir = out_dir or data_dir
+    tarball = out_dir / tarball_name(name, version)
+    log.info("packing {} into {}", ", ".join(subdirs), tarball)
+    size, sha256 = write_tarball(data_dir, subdirs, tarball, compresslevel)
+    record = ChecksumRecord(name=name, version=version, size=size, sha256=sha256, subdirs=tuple(subdirs))
+    try:
+        checksum_file = write_checksum_file(record, out_dir)
+    except BaseException:
+        # A tarball without its checksum file would look publishable but unverified.
+        tarball.unlink(missing_ok=True)
+        raise
+    return PackResult(tarball=tarball, checksum_file=checksum_file, record=record)
+
+
+def remove_stale_temp_files(final_path: Path) -> list[Path]:
+    """Remove temporary files an interrupted (even SIGKILLed) write of `final_path` left.
+
+    Call it only while holding the dataset's lock, so no live writer is affected.
+    """
+    removed = []
+    if final_path.parent.is_dir():
+        for entry in final_path.parent.iterdir():
+            if entry.name.startswith(TEMP_MARK) and entry.name.endswith(f"-{final_path.name}"):
+                entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
+
+
+# ---------------------------------------------------------------- safe extraction
+#
+# Our tarballs hold only regular files and directories under the checksum file's
+# subdirectories, so extraction allows exactly that and nothing else, whatever
+# tarfile's own filter would let through (its 'data' filter runs as well, as a
+# second line). Everything goes into a temporary sibling of the target first and
+# is renamed into place once complete, so a reader never sees a partial dataset.
+
+ALLOWED_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
+
+
+def _refuse(member: tarfile.TarInfo, why: str) -> UnsafeArchiveError:
+    return UnsafeArchiveError(f"refusing to extract tar member {member.name!r}: {why}; the tarball is not safe")
+
+
+def check_member(member: tarfile.TarInfo, subdirs: Sequence[str], seen: set[str]) -> tarfile.TarInfo:
+    """The member with ownership and modes stripped, or UnsafeArchiveError; `seen` catches duplicates."""
+    name = member.name
+    if not name or "\x00" in name or "\\" in name:
+        raise _refuse(member, "the name is empty or holds a backslash or NUL")
+    if name.startswith("/"):
+        raise _refuse(member, "an absolute path")
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise _refuse(member, "the path holds '..', '.' or an empty component")
+    if member.isdir():
+        is_dir = True
+    elif member.type in ALLOWED_FILE_TYPES:
+        is_dir = False
+    elif member.issym() or member.islnk():
+        raise _refuse(member, f"a link (to {member.linkname!r})")
+    elif member.ischr() or member.isblk() or member.isfifo():
+        raise _refuse(member, "a device or FIFO")
+    else:
+        raise _refuse(member, f"not a regular file or directory (type {member.type!r})")
+    # Compare whole path components: 'mnist/3.0.0x' is not under 'mnist/3.0.0'.
+    inside = any(name == sub or name.startswith(sub + "/") for sub in subdirs)
+    ancestor = is_dir and any(sub.startswith(name + "/") for sub in subdirs)
+    if not (inside or ancestor):
+        raise _refuse(member, f"outside the dataset's directories ({', '.join(subdirs)})")
+    if name in seen:
+        raise _refuse(member, "a duplicate entry")
+    seen.add(name)
+    return member.replace(mode=DIR_MODE if is_dir else FILE_MODE, uid=0, gid=0, uname="", gname="", deep=False)
+
+
+def _require_data_filter() -> None:
+    if not hasattr(tarfile, "data_filter"):
+        raise UnsafeArchiveError(
+            "this Python's tarfile lacks extraction filters (PEP 706); "
+            "use Python 3.11.4 or newer to extract datasets safely"
+        )
+
+
+def extract_tarball(
+    tarball: Path,
+    data_dir: Path,
+    subdirs: Sequence[str],
+    *,
+    overwrite: bool = False,
+    check: Callable[[Path, Sequence[str]], None] | None = None,
+) -> None:
+    """Extract `tarball` safely into `data_dir`, restoring exactly `subdirs`.
+
+    Members are checked one by one as the stream is read and written into a
+    temporary directory beside the target; `check(staging_dir, subdirs)` may
+    then inspect the result (e.g. load it). Only then is each subdirectory
+    renamed into place. An existing subdirectory is kept unless `overwrite`.
+    On any failure or interruption the target is untouched and the temporary
+    directory removed.
+    """
+    _require_data_filter()
+    data_dir = data_dir.absolute()
+    if not overwrite:
+        existing = [sub for sub in subdirs if (data_dir / sub).exists()]
+        if existing:
+            raise UnsafeArchiveError(
+                f"{data_dir / existing[0]} already exists; kept it: pass --overwrite to replace it"
+            )
+    top = subdirs[0].split("/")[0]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    staging = data_dir / f"{TEMP_MARK}{uuid.uuid4().hex}-{top}"
+    staging.mkdir()
+    try:
+        _extract_checked(tarball, staging, subdirs)
+        if check is not None:
+            check(staging, subdirs)
+        _install(staging, data_dir, subdirs)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract_checked(tarball: Path, staging: Path, subdirs: Sequence[str]) -> None:
+    seen: set[str] = set()
+    try:
+        # Stream mode: one pass over the gzip data, each member checked before it is written.
+        with tarfile.open(tarball, mode="r|gz") as tar:
+            for member in tar:
+                tar.extract(check_member(member, subdirs, seen), staging, filter="data")
+    except tarfile.FilterError as exc:
+        raise UnsafeArchiveError(f"refusing to extract {str(tarball)!r}: {exc}") from None
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise UnsafeArchiveError(f"{str(tarball)!r} is not a readable .tar.gz: {exc}") from None
+    missing = [sub for sub in subdirs if not (staging / sub).is_dir()]
+    if missing:
+        raise UnsafeArchiveError(f"{str(tarball)!r} does not hold {', '.join(missing)}, which its checksum file lists")
+
+
+def _install(staging: Path, data_dir: Path, subdirs: Sequence[str]) -> None:
+    for index, sub in enumerate(subdirs):
+        source, target = staging / sub, data_dir / sub
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            # Move the old copy into the staging dir (same file system), so clean-up removes it.
+            old = staging / f"old-{index}"
+            os.rename(target, old)
+            try:
+                os.rename(source, target)
+            except BaseException:
+                os.rename(old, target)
+                raise
+        else:
+            os.rename(source, target)
+        log.debug("installed {}", target)

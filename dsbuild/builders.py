@@ -1,0 +1,162 @@
+"""Turning a local path into a checked builder source, without importing it.
+
+The naming rule is TFDS's own: a file `<snake>.py` defines exactly one
+`GeneratorBasedBuilder` subclass `C` with `camelcase_to_snakecase(C) == <snake>`,
+next to an `__init__.py`, with a literal `VERSION`. Everything is read with `ast`
+so a broken or malicious builder runs no code before `tfds build` is asked to;
+every problem found is reported at once.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsbuild.errors import BuilderCheckError, UsageError
+from dsbuild.paths import NAME_RE, VERSION_RE
+
+BUILDER_BASES = ("GeneratorBasedBuilder",)
+NEW_STYLE_SUFFIX = "_dataset_builder"
+
+
+@dataclass(frozen=True)
+class BuilderSource:
+    """A builder file that passed the checks."""
+
+    name: str
+    module: Path
+    class_name: str
+    version: str
+
+    @property
+    def folder(self) -> Path:
+        return self.module.parent
+
+
+def camelcase_to_snakecase(name: str) -> str:
+    # TFDS's own function, so our rule can never drift from the name TFDS registers.
+    # tensorflow_datasets.core.naming is cheap to import (no TensorFlow).
+    from tensorflow_datasets.core.naming import camelcase_to_snakecase as tfds_snake
+
+    return tfds_snake(name)
+
+
+def find_builder_file(path: Path) -> Path:
+    """The builder module for a path given with -lcs: the file itself, or the folder's module."""
+    if not path.exists():
+        raise UsageError(f"{str(path)!r} does not exist: give a builder folder or a builder .py file")
+    if path.is_file():
+        if path.suffix != ".py":
+            raise UsageError(f"{str(path)!r} is not a .py file: give a builder folder or a builder .py file")
+        return path
+    if not path.is_dir():
+        raise UsageError(f"{str(path)!r} is neither a file nor a folder")
+    candidates = [path / f"{path.name}{NEW_STYLE_SUFFIX}.py", path / f"{path.name}.py"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UsageError(
+        f"no builder in folder {str(path)!r}: expected {candidates[1].name} "
+        f"(or {candidates[0].name}) inside it, named after the folder"
+    )
+
+
+def _base_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _literal_version(cls: ast.ClassDef) -> tuple[str | None, str | None]:
+    """(version, problem) from `VERSION = tfds.core.Version("1.2.3")` or `VERSION = "1.2.3"`."""
+    for stmt in cls.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        if not any(isinstance(t, ast.Name) and t.id == "VERSION" for t in targets) or value is None:
+            continue
+        if isinstance(value, ast.Call) and _base_name(value.func) == "Version" and value.args:
+            value = value.args[0]
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if VERSION_RE.match(value.value):
+                return value.value, None
+            return None, f"VERSION {value.value!r} of class {cls.name} is not MAJOR.MINOR.PATCH"
+        return (
+            None,
+            f'VERSION of class {cls.name} must be a literal, e.g. VERSION = tfds.core.Version("1.0.0")',
+        )
+    return None, f'class {cls.name} has no VERSION; add VERSION = tfds.core.Version("1.0.0")'
+
+
+def check_builder_file(module: Path) -> BuilderSource:
+    """Check one builder module; raise BuilderCheckError listing every problem."""
+    where = str(module)
+    stem = module.stem
+    expected = stem.removesuffix(NEW_STYLE_SUFFIX) if stem.endswith(NEW_STYLE_SUFFIX) else stem
+    if stem.endswith(NEW_STYLE_SUFFIX) and expected != module.parent.name:
+        expected = module.parent.name
+    problems: list[str] = []
+    if not NAME_RE.match(expected):
+        problems.append(
+            f"{where}: dataset name {expected!r} is not valid; rename the file to lower_snake_case "
+            "starting with a letter (letters, digits and '_')"
+        )
+    if not (module.parent / "__init__.py").is_file():
+        problems.append(f"{where}: no __init__.py beside it; create an empty {module.parent / '__init__.py'}")
+    try:
+        tree = ast.parse(module.read_bytes(), filename=where)
+    except SyntaxError as exc:
+        problems.append(f"{where}:{exc.lineno}: syntax error: {exc.msg}; fix the file")
+        raise BuilderCheckError(problems) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror}") from None
+
+    classes = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and any(_base_name(b) in BUILDER_BASES for b in node.bases)
+    ]
+    version: str | None = None
+    class_name = ""
+    if not classes:
+        problems.append(
+            f"{where}: no tfds.core.GeneratorBasedBuilder subclass; define one named "
+            f"{_camel(expected)} (the class name TFDS maps to {expected!r})"
+        )
+    elif len(classes) > 1:
+        names = ", ".join(c.name for c in classes)
+        problems.append(f"{where}: {len(classes)} builder classes ({names}); keep exactly one builder per file")
+    else:
+        cls = classes[0]
+        class_name = cls.name
+        # New-style `<name>_dataset_builder.py` files may call the class `Builder`.
+        new_style_builder = stem.endswith(NEW_STYLE_SUFFIX) and cls.name == "Builder"
+        snake = camelcase_to_snakecase(cls.name)
+        if not new_style_builder and snake != expected:
+            problems.append(
+                f"{where}:{cls.lineno}: class {cls.name} is registered by TFDS as {snake!r}, "
+                f"not {expected!r}; rename the class to {_camel(expected)} or the file to {snake}.py"
+            )
+        version, problem = _literal_version(cls)
+        if problem:
+            problems.append(f"{where}:{cls.lineno}: {problem}")
+    if problems:
+        raise BuilderCheckError(problems)
+    assert version is not None
+    return BuilderSource(name=expected, module=module, class_name=class_name, version=version)
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def check_builder_path(path: Path) -> BuilderSource:
+    """Resolve a -lcs path (file or folder) and check it."""
+    path = path.expanduser().absolute()
+    return check_builder_file(find_builder_file(path))

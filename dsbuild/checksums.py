@@ -1,0 +1,207 @@
+"""Size + sha256 of tarballs, and the checksum file that records them.
+
+The checksum file `<name>-<version>.json` holds one dataset's entry in the same
+shape as an entry of armory's `cached_datasets.json` (`sha256`, `size`,
+`subdir`, `url`, `version`), plus `name` and `tarball`. `subdir` is a string
+for one subdirectory and a list for several, as armory writes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from dsbuild.errors import ChecksumError
+from dsbuild.paths import NAME_RE, VERSION_RE, checksum_file_name, tarball_name, temp_sibling
+
+HASH_NAME = "sha256"
+CHUNK_SIZE = 1 << 20
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+INDEX_FILE_NAME = "cached_datasets.json"
+
+
+@dataclass(frozen=True)
+class ChecksumRecord:
+    name: str
+    version: str
+    size: int
+    sha256: str
+    subdirs: tuple[str, ...]
+    url: str | None = None
+    tarball: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.tarball:
+            object.__setattr__(self, "tarball", tarball_name(self.name, self.version))
+
+    @property
+    def file_name(self) -> str:
+        return checksum_file_name(self.name, self.version)
+
+    def index_entry(self) -> dict[str, Any]:
+        """This dataset's entry in armory's `cached_datasets.json`."""
+        subdir: str | list[str] = self.subdirs[0] if len(self.subdirs) == 1 else list(self.subdirs)
+        return {
+            "sha256": self.sha256,
+            "size": self.size,
+            "subdir": subdir,
+            "url": self.url,
+            "version": self.version,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "tarball": self.tarball, **self.index_entry()}
+
+    def with_url(self, url: str | None) -> ChecksumRecord:
+        return ChecksumRecord(self.name, self.version, self.size, self.sha256, self.subdirs, url, self.tarball)
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "checksum file") -> ChecksumRecord:
+        """Parse and validate; every value is checked before it is used as a path."""
+
+        def bad(what: str) -> ChecksumError:
+            return ChecksumError(f"malformed {source}: {what}")
+
+        if not isinstance(data, dict):
+            raise bad("expected a JSON object")
+        missing = [k for k in ("name", "version", "size", "sha256", "subdir") if k not in data]
+        if missing:
+            raise bad(f"missing field(s) {', '.join(missing)}")
+        name, version, size, sha256 = data["name"], data["version"], data["size"], data["sha256"]
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise bad(f"invalid name {name!r}")
+        if not isinstance(version, str) or not VERSION_RE.match(version):
+            raise bad(f"invalid version {version!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise bad(f"invalid size {size!r}")
+        if not isinstance(sha256, str) or not SHA256_RE.match(sha256):
+            raise bad(f"invalid sha256 {sha256!r} (expected 64 lower-case hex digits)")
+        raw_subdirs = data["subdir"]
+        subdirs = [raw_subdirs] if isinstance(raw_subdirs, str) else raw_subdirs
+        if not isinstance(subdirs, list) or not subdirs:
+            raise bad("subdir must be a string or a non-empty list of strings")
+        for sub in subdirs:
+            if not valid_subdir(sub, name):
+                raise bad(f"invalid subdir {sub!r}: expected a relative path under {name}/")
+        if len(set(subdirs)) != len(subdirs):
+            raise bad("duplicate subdir entries")
+        url = data.get("url")
+        if url is not None and not isinstance(url, str):
+            raise bad(f"invalid url {url!r}")
+        expected_tarball = tarball_name(name, version)
+        tarball = data.get("tarball", expected_tarball)
+        if tarball != expected_tarball:
+            raise bad(f"tarball {tarball!r} should be {expected_tarball!r}")
+        return cls(name, version, size, sha256, tuple(subdirs), url, tarball)
+
+
+def valid_subdir(sub: object, name: str) -> bool:
+    if not isinstance(sub, str) or not sub or "\\" in sub or "\x00" in sub:
+        return False
+    path = PurePosixPath(sub)
+    parts = path.parts
+    return (
+        not path.is_absolute()
+        and parts[0] == name
+        and len(parts) >= 2
+        and all(p not in ("", ".", "..") for p in parts)
+        and str(path) == sub
+    )
+
+
+class HashingWriter:
+    """A write-only file object that hashes and counts what passes through it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._hash = hashlib.new(HASH_NAME)
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._hash.update(data)
+        self.size += len(data)
+        return self._raw.write(data)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """(size, sha256) of a file, read once in chunks."""
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, HASH_NAME)
+        size = f.tell()
+    return size, digest.hexdigest()
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary sibling, fsync it, then rename into place."""
+    tmp = temp_sibling(path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_checksum_file(record: ChecksumRecord, directory: Path) -> Path:
+    path = directory / record.file_name
+    write_json_atomic(path, record.to_json())
+    return path
+
+
+def read_checksum_file(path: Path) -> ChecksumRecord:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ChecksumError(f"checksum file {str(path)!r} does not exist") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ChecksumError(f"malformed checksum file {str(path)!r}: not JSON ({exc})") from None
+    return ChecksumRecord.from_json(data, source=f"checksum file {str(path)!r}")
+
+
+def verify_file(path: Path, record: ChecksumRecord) -> None:
+    """Raise ChecksumError unless `path` has the recorded size, then sha256."""
+    actual_size = path.stat().st_size
+    if actual_size != record.size:
+        raise ChecksumError(
+            f"{str(path)!r} is {actual_size} bytes but its checksum file says {record.size}: "
+            "the file is truncated or was changed"
+        )
+    _, actual = file_sha256(path)
+    if actual != record.sha256:
+        raise ChecksumError(
+            f"sha256 of {str(path)!r} is {actual} but its checksum file says {record.sha256}: "
+            "the file is corrupt or was changed"
+        )
+
+
+def merge_index(index_path: Path, records: Iterable[ChecksumRecord]) -> dict[str, Any]:
+    """Merge records into armory's `cached_datasets.json` format (name -> entry)."""
+    index: dict[str, Any] = {}
+    if index_path.exists():
+        try:
+            index = json.loads(index_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ChecksumError(f"malformed index {str(index_path)!r}: {exc}; fix or delete it") from None
+        if not isinstance(index, dict):
+            raise ChecksumError(f"malformed index {str(index_path)!r}: expected a JSON object")
+    for record in records:
+        index[record.name] = record.index_entry()
+    write_json_atomic(index_path, index)
+    return index

@@ -1,0 +1,41 @@
+"""What every entry script does around its work: logging, signals, exit codes."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from types import FrameType
+
+from dsbuild.errors import EXIT_SIGINT, EXIT_SIGTERM, DsbuildError, Terminated
+from dsbuild.log import configure, log
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def run_command(work: Callable[[], int], verbosity: str) -> int:
+    """Run `work` and turn the known ways it can fail into an exit code.
+
+    DsbuildError: its message, exit 1 or 2. Ctrl-C: 130. SIGTERM: 143 (clean-up
+    runs, as for Ctrl-C, because the handler raises). Other exceptions are bugs
+    and keep their traceback.
+    """
+    configure(verbosity)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return work()
+    except DsbuildError as exc:
+        if verbosity in ("trace", "debug"):
+            log.opt(exception=exc).error("error: {}", exc)
+        else:
+            log.error("error: {}", exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.error("interrupted (Ctrl-C); nothing was left half-written")
+        return EXIT_SIGINT
+    except Terminated:
+        log.error("terminated (SIGTERM); nothing was left half-written")
+        return EXIT_SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)

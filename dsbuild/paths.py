@@ -1,0 +1,92 @@
+"""Where things live: the data dir, tarball and checksum-file names."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+
+from dsbuild.errors import InvalidNameError, OutputDirError
+
+# Dataset names and versions become file names and tfds arguments: keep them plain.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+# Config names are chosen by builder authors (e.g. imagenette "full-size").
+CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+TARBALL_SUFFIX = ".tar.gz"
+CHECKSUM_SUFFIX = ".json"
+TFDS_SUBDIR = "TFDSv4"
+LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
+LOCK_DIR = "_locks"
+TEMP_MARK = ".dsbuild-tmp-"
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise InvalidNameError(
+            f"invalid dataset name {name!r}: use lower-case letters, digits and '_', "
+            "starting with a letter (see `python build.py --list`)"
+        )
+    return name
+
+
+def check_version(version: str) -> str:
+    if not VERSION_RE.match(version):
+        raise InvalidNameError(f"invalid version {version!r}: expected MAJOR.MINOR.PATCH, e.g. 1.0.0")
+    return version
+
+
+def check_config(config: str) -> str:
+    if not CONFIG_RE.match(config) or ".." in config:
+        raise InvalidNameError(f"invalid builder config name {config!r}")
+    return config
+
+
+def default_data_dir() -> Path:
+    """`<armory dataset_dir>/TFDSv4`, from armory-testbed's host paths."""
+    with warnings.catch_warnings():
+        # armory warns when ~/.armory/config.json is absent and falls back to defaults.
+        warnings.simplefilter("ignore")
+        from armory.paths import HostPaths
+
+        dataset_dir = HostPaths().dataset_dir
+    return Path(dataset_dir) / TFDS_SUBDIR
+
+
+def resolve_data_dir(output_directory: str | os.PathLike[str] | None) -> Path:
+    return Path(output_directory).expanduser().absolute() if output_directory else default_data_dir()
+
+
+def ensure_writable_dir(path: Path) -> Path:
+    """Create `path` if needed and prove it can be written, or raise OutputDirError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=TEMP_MARK):
+            pass
+    except OSError as exc:
+        raise OutputDirError(
+            f"cannot write to the output directory {str(path)!r}: {exc.strerror or exc}; "
+            "choose another with -o/--output-directory"
+        ) from None
+    return path
+
+
+def tarball_name(name: str, version: str) -> str:
+    return f"{name}-{version}{TARBALL_SUFFIX}"
+
+
+def checksum_file_name(name: str, version: str) -> str:
+    return f"{name}-{version}{CHECKSUM_SUFFIX}"
+
+
+def temp_sibling(path: Path) -> Path:
+    """A unique temporary name in the same directory, for write-then-rename."""
+    return path.with_name(f"{TEMP_MARK}{uuid.uuid4().hex}-{path.name}")
+
+
+def log_dir(data_dir: Path) -> Path:
+    return data_dir / LOG_DIR

@@ -1,0 +1,225 @@
+"""The build pipeline: resolve → check → `tfds build` → verify → pack.
+
+Everything the user asked for is resolved and checked before any work starts,
+so bad input fails fast (exit 2) and never after an hour of building.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from dsbuild.archive import DEFAULT_COMPRESSION_LEVEL, PackResult, pack, remove_stale_temp_files
+from dsbuild.builders import check_builder_path
+from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
+from dsbuild.catalog import CatalogEntry, lookup
+from dsbuild.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.errors import BuildInProgressError, ChecksumError, NotBuiltError, UsageError, VerificationError
+from dsbuild.log import log
+from dsbuild.paths import LOCK_DIR, check_name, checksum_file_name, log_dir, tarball_name
+from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, tfds_command
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    data_dir: Path
+    clean: bool = False
+    pack: bool = True
+    verify_all: bool = False
+    compresslevel: int = DEFAULT_COMPRESSION_LEVEL
+    tfds: TfdsOptions = field(default_factory=TfdsOptions)
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    name: str
+    version: str
+    reused_build: bool
+    packed: PackResult | None
+    tarball_up_to_date: bool
+    seconds: float
+    tarball: Path | None = None
+    checksum_file: Path | None = None
+
+
+def resolve(catalog: dict[str, CatalogEntry], names: Sequence[str], local_paths: Sequence[str]) -> list[CatalogEntry]:
+    """Catalog entries for -ds names (`all` for every one) and checked -lcs paths, in order, deduplicated."""
+    entries: list[CatalogEntry] = []
+    for name in names:
+        if name == "all":
+            entries.extend(catalog.values())
+        else:
+            entries.append(lookup(catalog, name))
+    for raw in local_paths:
+        source = check_builder_path(Path(raw))
+        entries.append(CatalogEntry(source.name, LOCAL, source.version, source.version, source))
+    unique: dict[str, CatalogEntry] = {}
+    for entry in entries:
+        previous = unique.get(entry.name)
+        if previous is not None and previous.tfds_target != entry.tfds_target:
+            raise UsageError(
+                f"two different builders are named {entry.name!r}: {previous.tfds_target} and {entry.tfds_target}; "
+                "build them into different output directories"
+            )
+        unique[entry.name] = entry
+    return list(unique.values())
+
+
+@contextlib.contextmanager
+def dataset_lock(data_dir: Path, name: str) -> Iterator[None]:
+    """One dsbuild process at a time per dataset and data dir."""
+    lock_dir = data_dir / LOCK_DIR
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"{name}.lock", "w") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildInProgressError(
+                f"another dsbuild process is building or packing {name} in {data_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def clean(data_dir: Path, name: str, version: str) -> None:
+    """Remove the old build of `name` at `version` (every config), its tarball and checksum file."""
+    built = find_built(data_dir, name, version)
+    if built is not None:
+        log.info("--clean: removing {}", ", ".join(str(p) for p in built.version_dirs))
+        built.remove()
+    remove_incomplete_dirs(data_dir / name)
+    for leftover in (data_dir / tarball_name(name, version), data_dir / checksum_file_name(name, version)):
+        if leftover.exists():
+            log.info("--clean: removing {}", leftover)
+            leftover.unlink()
+
+
+def _tarball_up_to_date(data_dir: Path, built: BuiltDataset) -> ChecksumRecord | None:
+    """The checksum record if the tarball and checksum file exist and agree in name, size and subdirs."""
+    tarball = data_dir / tarball_name(built.name, built.version)
+    checksum_path = data_dir / checksum_file_name(built.name, built.version)
+    if not (tarball.is_file() and checksum_path.is_file()):
+        return None
+    try:
+        record = read_checksum_file(checksum_path)
+    except ChecksumError as exc:
+        log.warning("{}; packing again", exc)
+        return None
+    if record.size != tarball.stat().st_size or list(record.subdirs) != built.subdirs:
+        return None
+    return record
+
+
+def build_one(entry: CatalogEntry, options: BuildOptions) -> BuildOutcome:
+    start = time.monotonic()
+    data_dir = options.data_dir
+    with dataset_lock(data_dir, entry.name):
+        remove_stale_temp_files(data_dir / tarball_name(entry.name, entry.version))
+        if options.clean:
+            clean(data_dir, entry.name, entry.version)
+        built = find_built(data_dir, entry.name, entry.version)
+        reused = built is not None and (options.tfds.config is None or options.tfds.config in built.configs)
+        if reused:
+            assert built is not None
+            log.info(
+                "reusing the existing build {} (use --clean to build fresh)", ", ".join(map(str, built.version_dirs))
+            )
+        else:
+            tfds_options = options.tfds
+            if entry.category != LOCAL and not tfds_options.register_checksums:
+                # Supported armory datasets must match their recorded source checksums.
+                tfds_options = replace(tfds_options, force_checksums_validation=True)
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
+            cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
+            seconds = run_tfds_build(cmd, log_path, data_dir / entry.name)
+            log.info("tfds build of {} finished in {:.1f} s", entry.name, seconds)
+            built = find_built(data_dir, entry.name, entry.version)
+            if built is None:
+                raise VerificationError(
+                    f"`tfds build` succeeded but left no {entry.name} {entry.version} in {data_dir}: "
+                    f"does the builder's VERSION match? See {log_path}"
+                )
+        check_structure(built)
+        check_loads(data_dir, built.subdirs, all_examples=options.verify_all)
+        log.info("verified {} {}", built.name, built.version)
+        if not options.pack:
+            return BuildOutcome(entry.name, built.version, reused, None, False, time.monotonic() - start)
+        record = _tarball_up_to_date(data_dir, built) if reused else None
+        if record is not None:
+            log.info("tarball {} is up to date", data_dir / record.tarball)
+            return BuildOutcome(
+                entry.name,
+                built.version,
+                reused,
+                None,
+                True,
+                time.monotonic() - start,
+                tarball=data_dir / record.tarball,
+                checksum_file=data_dir / record.file_name,
+            )
+        packed = pack(data_dir, built.name, built.version, built.subdirs, compresslevel=options.compresslevel)
+        return BuildOutcome(
+            entry.name,
+            built.version,
+            reused,
+            packed,
+            False,
+            time.monotonic() - start,
+            tarball=packed.tarball,
+            checksum_file=packed.checksum_file,
+        )
+
+
+def resolve_pack_targets(
+    catalog: dict[str, CatalogEntry], data_dir: Path, targets: Sequence[str]
+) -> list[BuiltDataset]:
+    """Built datasets for --pack-only: a dataset name (in the data dir) or a built directory."""
+    found: list[BuiltDataset] = []
+    for target in targets:
+        looks_like_path = os.sep in target or target.startswith(".") or Path(target).is_dir()
+        if looks_like_path and not (data_dir / target).is_dir():
+            found.append(from_directory(Path(target)))
+            continue
+        check_name(target)
+        version = catalog[target].version if target in catalog else None
+        built = find_built(data_dir, target, version)
+        if built is None:
+            where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
+            raise NotBuiltError(
+                f"{target} is not built in {data_dir} (no {where}): build it first with "
+                f"`python build.py -ds {target}`, or give the built directory's path"
+            )
+        found.append(built)
+    return found
+
+
+def pack_built(
+    built: BuiltDataset, verify_all: bool = False, compresslevel: int = DEFAULT_COMPRESSION_LEVEL
+) -> PackResult:
+    """Verify and pack a dataset built elsewhere (e.g. by a plain `tfds build`)."""
+    with dataset_lock(built.data_dir, built.name):
+        remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
+        check_structure(built)
+        check_loads(built.data_dir, built.subdirs, all_examples=verify_all)
+        return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)
+
+
+def built_status(data_dir: Path, entry: CatalogEntry) -> tuple[bool, bool]:
+    """(is built here, has a tarball here) for --list; never raises on odd layouts."""
+    try:
+        built = find_built(data_dir, entry.name, entry.version)
+    except NotBuiltError:
+        built = None
+    has_tarball = (data_dir / tarball_name(entry.name, entry.version)).is_file()
+    return built is not None, has_tarball

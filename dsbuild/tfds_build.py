@@ -1,0 +1,160 @@
+"""The one place that starts `tfds build` as a child process.
+
+An argument list, never a shell; the same interpreter and environment as ours.
+Output goes to a log file; on failure the error carries the exit code, the last
+lines and the log's path. Ctrl-C or SIGTERM stops the child's whole process
+group and removes the `incomplete.*` directories TFDS was writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsbuild.errors import BuildFailedError
+from dsbuild.log import log
+
+TAIL_LINES = 30
+INCOMPLETE_PREFIX = "incomplete."
+# How long the child gets to exit after each signal before the next, stronger one.
+STOP_GRACE_SECONDS = (10.0, 5.0)
+
+
+@dataclass(frozen=True)
+class TfdsOptions:
+    """Options passed through to `tfds build`."""
+
+    register_checksums: bool = False
+    force_checksums_validation: bool = False
+    manual_dir: Path | None = None
+    download_dir: Path | None = None
+    config: str | None = None
+    max_examples_per_split: int | None = None
+    file_format: str | None = None
+    num_processes: int | None = None
+    beam_pipeline_options: str | None = None
+
+
+def tfds_command(target: str, data_dir: Path, options: TfdsOptions) -> list[str]:
+    """The argv for `tfds build`, run by this interpreter.
+
+    `target` is a validated dataset name or an absolute path, so it can never be
+    taken for an option.
+    """
+    cmd = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build", target]
+    cmd += ["--data_dir", str(data_dir)]
+    if options.register_checksums:
+        cmd.append("--register_checksums")
+    elif options.force_checksums_validation:
+        cmd.append("--force_checksums_validation")
+    if options.manual_dir is not None:
+        cmd += ["--manual_dir", str(options.manual_dir)]
+    if options.download_dir is not None:
+        cmd += ["--download_dir", str(options.download_dir)]
+    if options.config is not None:
+        cmd += ["--config", options.config]
+    if options.max_examples_per_split is not None:
+        cmd += ["--max_examples_per_split", str(options.max_examples_per_split)]
+    if options.file_format is not None:
+        cmd += ["--file_format", options.file_format]
+    if options.num_processes is not None:
+        cmd += ["--num-processes", str(options.num_processes)]
+    if options.beam_pipeline_options is not None:
+        cmd += ["--beam_pipeline_options", options.beam_pipeline_options]
+    return cmd
+
+
+def tail(path: Path, lines: int = TAIL_LINES) -> str:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return "".join(deque(f, maxlen=lines)).rstrip("\n")
+
+
+def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT, then SIGTERM, then SIGKILL the child's process group until it is gone."""
+    for sig, grace in zip((signal.SIGINT, signal.SIGTERM), STOP_GRACE_SECONDS, strict=True):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def remove_incomplete_dirs(dataset_dir: Path) -> list[Path]:
+    """Remove TFDS's `incomplete.*` work directories (one or two levels down: configs)."""
+    removed: list[Path] = []
+    if not dataset_dir.is_dir():
+        return removed
+    configs = [p for p in dataset_dir.iterdir() if p.is_dir() and not p.name.startswith(INCOMPLETE_PREFIX)]
+    for level in (dataset_dir, *configs):
+        for entry in level.iterdir():
+            if entry.name.startswith(INCOMPLETE_PREFIX):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
+
+
+def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path) -> float:
+    """Run `cmd`, its output to `log_path`; return the seconds it took.
+
+    Raises BuildFailedError on a non-zero exit. On any failure or interruption
+    the partial TFDS output under `dataset_dir` is removed.
+    """
+    if importlib.util.find_spec("tensorflow_datasets") is None:
+        raise BuildFailedError(
+            "tensorflow-datasets is not installed in this Python; run `pip install -r requirements.txt`"
+        )
+    existed = dataset_dir.exists()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("running: {}", shlex.join(cmd))
+    log.info("tfds output: {}", log_path)
+    start = time.monotonic()
+    with open(log_path, "wb") as log_file:
+        log_file.write(f"$ {shlex.join(cmd)}\n".encode())
+        log_file.flush()
+        # A new session: a terminal's Ctrl-C reaches only us, and we stop the whole group.
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            returncode = proc.wait()
+        except BaseException:
+            stop_process_group(proc)
+            _clean_partial(dataset_dir, existed)
+            raise
+    elapsed = time.monotonic() - start
+    if returncode != 0:
+        _clean_partial(dataset_dir, existed)
+        last = tail(log_path)
+        raise BuildFailedError(
+            f"`tfds build` failed with exit code {returncode}. Last {TAIL_LINES} lines of its output:\n"
+            f"{last}\nFull log: {log_path}",
+            log_path=str(log_path),
+            tail=last,
+        )
+    return elapsed
+
+
+def _clean_partial(dataset_dir: Path, existed: bool) -> None:
+    removed = remove_incomplete_dirs(dataset_dir)
+    if removed:
+        log.info("removed partial build output: {}", ", ".join(str(p) for p in removed))
+    if not existed and dataset_dir.is_dir() and not any(p.is_file() for p in dataset_dir.rglob("*")):
+        shutil.rmtree(dataset_dir, ignore_errors=True)

@@ -1,0 +1,31 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURE_BUILDERS = FIXTURES / "builders"
+EXAMPLE = ROOT / "examples" / "tiny_shapes"
+
+
+def run_script(script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run an entry script as a user would: a child process, argv list, captured output."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / script), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def tree(path: Path) -> list[str]:
+    """Every path under `path`, relative, sorted: to assert nothing else was written."""
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))

@@ -1,0 +1,114 @@
+"""The checksum file: its fields, validation, atomic writes and armory's index."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from dsbuild.checksums import (
+    ChecksumRecord,
+    file_sha256,
+    merge_index,
+    read_checksum_file,
+    verify_file,
+    write_checksum_file,
+)
+from dsbuild.errors import ChecksumError
+
+SHA = "ab" * 32
+
+
+def record(**overrides) -> ChecksumRecord:
+    fields = {"name": "mnist", "version": "3.0.1", "size": 10, "sha256": SHA, "subdirs": ("mnist/3.0.1",)}
+    return ChecksumRecord(**{**fields, **overrides})
+
+
+def test_round_trip_and_armory_shape(tmp_path: Path) -> None:
+    path = write_checksum_file(record(), tmp_path)
+    assert path.name == "mnist-3.0.1.json"
+    data = json.loads(path.read_text())
+    assert data == {
+        "name": "mnist",
+        "tarball": "mnist-3.0.1.tar.gz",
+        "sha256": SHA,
+        "size": 10,
+        "subdir": "mnist/3.0.1",
+        "url": None,
+        "version": "3.0.1",
+    }
+    assert read_checksum_file(path) == record()
+    assert [p.name for p in tmp_path.iterdir()] == ["mnist-3.0.1.json"]  # no temp file left
+
+
+def test_several_subdirs_are_a_list() -> None:
+    subdirs = ("imagenette/full-size/1.0.0", "imagenette/.config")
+    rec = record(name="imagenette", version="1.0.0", subdirs=subdirs)
+    assert rec.index_entry()["subdir"] == list(subdirs)
+    assert ChecksumRecord.from_json(rec.to_json()) == rec
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sha256": "AB" * 32}, "invalid sha256"),
+        ({"sha256": "ab" * 31}, "invalid sha256"),
+        ({"sha256": "zz" * 32}, "invalid sha256"),
+        ({"size": -1}, "invalid size"),
+        ({"size": "10"}, "invalid size"),
+        ({"name": "../mnist"}, "invalid name"),
+        ({"version": "3.0.1/../../x"}, "invalid version"),
+        ({"subdir": "mnist/../../etc"}, "invalid subdir"),
+        ({"subdir": "/mnist/3.0.1"}, "invalid subdir"),
+        ({"subdir": "cifar10/3.0.2"}, "invalid subdir"),
+        ({"subdir": "mnist"}, "invalid subdir"),
+        ({"subdir": ["mnist/3.0.1", "mnist/3.0.1"]}, "duplicate subdir"),
+        ({"subdir": []}, "non-empty list"),
+        ({"subdir": "mnist\\3.0.1"}, "invalid subdir"),
+        ({"tarball": "other.tar.gz"}, "should be 'mnist-3.0.1.tar.gz'"),
+        ({"url": 5}, "invalid url"),
+    ],
+)
+def test_malformed_checksum_files_are_rejected(change: dict, message: str) -> None:
+    data = {**record().to_json(), **change}
+    with pytest.raises(ChecksumError, match="malformed") as caught:
+        ChecksumRecord.from_json(data)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("field", ["name", "version", "size", "sha256", "subdir"])
+def test_missing_fields_are_named(field: str) -> None:
+    data = record().to_json()
+    del data[field]
+    with pytest.raises(ChecksumError, match=f"missing field\\(s\\) {field}"):
+        ChecksumRecord.from_json(data)
+
+
+def test_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "mnist-3.0.1.json"
+    path.write_text("{not json")
+    with pytest.raises(ChecksumError, match="not JSON"):
+        read_checksum_file(path)
+
+
+def test_file_sha256_and_verify(tmp_path: Path) -> None:
+    path = tmp_path / "blob"
+    payload = bytes(range(256)) * 5000
+    path.write_bytes(payload)
+    size, digest = file_sha256(path)
+    assert (size, digest) == (len(payload), hashlib.sha256(payload).hexdigest())
+    verify_file(path, record(size=size, sha256=digest))
+    with pytest.raises(ChecksumError, match="truncated"):
+        verify_file(path, record(size=size + 1, sha256=digest))
+    with pytest.raises(ChecksumError, match="corrupt"):
+        verify_file(path, record(size=size, sha256=SHA))
+
+
+def test_merge_index_keeps_other_entries(tmp_path: Path) -> None:
+    index = tmp_path / "cached_datasets.json"
+    index.write_text(json.dumps({"cifar10": {"sha256": SHA, "size": 1, "subdir": "cifar10/3.0.2", "url": None, "version": "3.0.2"}}))
+    merged = merge_index(index, [record(url="s3://bucket/datasets/mnist-3.0.1.tar.gz")])
+    assert set(merged) == {"cifar10", "mnist"}
+    assert json.loads(index.read_text())["mnist"]["url"] == "s3://bucket/datasets/mnist-3.0.1.tar.gz"

@@ -1,0 +1,228 @@
+"""download.py as a user runs it: argv in, exit code and the exact lines out (real S3 server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import download
+import upload
+from dsbuild import publish
+from dsbuild.checksums import read_checksum_file
+from dsbuild.errors import VerificationError
+from tests.publish_helpers import make_tarball, tree
+
+ROOT = Path(__file__).resolve().parent.parent
+TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"
+CHECKSUM_KEY = "datasets/toy-1.0.0.json"
+
+
+def run(capfd, *argv: str) -> tuple[int, str, str]:
+    capfd.readouterr()  # drop what the test's own set-up logged
+    code = download.main(list(argv))
+    out, err = capfd.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
+    """The fake datasets here do not load with TFDS: record the load check instead (round trip runs it)."""
+    calls: list[tuple[Path, tuple[str, ...]]] = []
+
+    def fake(data_dir: Path, subdirs) -> None:
+        calls.append((data_dir, tuple(subdirs)))
+        if (data_dir / "toy" / "1.0.0" / "BROKEN").exists():
+            raise VerificationError(f"{data_dir / 'toy' / '1.0.0'} does not load with TFDS: broken")
+
+    monkeypatch.setattr(publish, "_check_loads", fake)
+    return calls
+
+
+@pytest.fixture
+def remote(s3_server, s3_bucket, s3_creds) -> list[str]:
+    return ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
+
+
+@pytest.fixture
+def published(tmp_path, remote, capfd):
+    """toy 1.0.0 packed in a build dir and uploaded to the test bucket."""
+    packed = make_tarball(tmp_path / "build", payload=b"published payload")
+    assert upload.main(["-o", str(tmp_path / "build"), *remote, "toy"]) == 0
+    return packed
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "data"
+
+
+def test_help_imports_nothing_heavy():
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "download.py"), "-h"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--overwrite" in result.stdout and "--public" in result.stdout
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    assert not imported & {"boto3", "botocore", "tensorflow", "tensorflow_datasets", "armory"}
+
+
+def test_download_by_name_verifies_extracts_and_checks_it_loads(
+    capfd, tmp_path, data_dir, remote, published, s3_bucket, loads
+):
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 0, err
+    size = publish.human_size(published.record.size)
+    assert out == f"toy 1.0.0: downloaded ({size}), verified, extracted to {data_dir / 'toy/1.0.0'}\n"
+    assert tree(data_dir / "toy") == tree(tmp_path / "build" / "toy")
+    # Loaded in the staging dir, before it was renamed into place.
+    assert len(loads) == 1 and loads[0][0].name.startswith(".dsbuild-tmp-") and loads[0][1] == ("toy/1.0.0",)
+    local = read_checksum_file(data_dir / "toy-1.0.0.json")
+    assert local.url == f"s3://{s3_bucket}/{TARBALL_KEY}"
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks", "toy", "toy-1.0.0.json"]
+
+    code, out, _ = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 0
+    assert out == (
+        f"toy 1.0.0: already present in {data_dir / 'toy/1.0.0'} "
+        f"(matches s3://{s3_bucket}/{CHECKSUM_KEY}; nothing downloaded)\n"
+    )
+
+
+def test_highest_version_is_chosen(capfd, tmp_path, data_dir, remote, s3_bucket):
+    for version in ("1.2.0", "1.10.0", "1.9.9"):
+        make_tarball(tmp_path / "build", "toy", version)
+    assert upload.main(["-o", str(tmp_path / "build"), *remote, "toy"]) == 0
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 0, err
+    assert out.startswith("toy 1.10.0: downloaded")
+
+
+@pytest.mark.parametrize("form", ["name-version", "s3-url", "local-path"])
+def test_other_ways_to_name_a_dataset(capfd, tmp_path, data_dir, remote, published, s3_bucket, form):
+    target = {
+        "name-version": "toy-1.0.0",
+        "s3-url": f"s3://{s3_bucket}/{CHECKSUM_KEY}",
+        "local-path": str(published.checksum_file),
+    }[form]
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, target)
+    assert code == 0, err
+    assert out.startswith("toy 1.0.0: downloaded")
+
+
+def test_existing_dataset_is_kept_unless_overwrite(capfd, data_dir, remote, published):
+    (data_dir / "toy" / "1.0.0").mkdir(parents=True)
+    (data_dir / "toy" / "1.0.0" / "mine").write_text("local")
+    before = tree(data_dir)
+    code, _out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1
+    assert f"error: {data_dir / 'toy/1.0.0'} already exists and is not the published toy 1.0.0" in err
+    assert "kept it: pass --overwrite to replace it" in err
+    assert tree(data_dir) == {**before, "_locks": None, "_locks/toy.lock": b""}
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "--overwrite", "toy")
+    assert code == 0, err
+    assert not (data_dir / "toy" / "1.0.0" / "mine").exists()
+
+
+def test_never_published_name(capfd, data_dir, remote, s3_bucket):
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "nope")
+    assert (code, out) == (1, "")
+    assert err.strip() == (
+        f"error: 'nope' was never published: no checksum file s3://{s3_bucket}/datasets/nope-<version>.json; "
+        "check the name, -b/--checksum-bucket and --prefix"
+    )
+
+
+def test_bad_target_is_usage_error(capfd, data_dir, remote):
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "Not A Name")
+    assert code == 2
+    assert "error: 'Not A Name' is not a dataset name (e.g. mnist or mnist-3.0.1)" in err
+
+
+def test_tarball_changed_on_server_is_refused_and_nothing_extracted(
+    capfd, data_dir, remote, published, s3_server, s3_bucket
+):
+    tampered = bytearray(published.tarball.read_bytes())
+    tampered[len(tampered) // 2] ^= 0xFF  # same size, one flipped byte
+    s3_server.client().put_object(Bucket=s3_bucket, Key=TARBALL_KEY, Body=bytes(tampered))
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert (code, out) == (1, "")
+    assert f"error: sha256 of s3://{s3_bucket}/{TARBALL_KEY} is " in err
+    assert "deleted the download, extracted nothing" in err
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]  # no tarball, no temp file, no dataset
+
+
+def test_truncated_tarball_on_server_is_refused(capfd, data_dir, remote, published, s3_server, s3_bucket):
+    s3_server.client().put_object(Bucket=s3_bucket, Key=TARBALL_KEY, Body=published.tarball.read_bytes()[:-100])
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1
+    assert f"but its checksum file says {published.record.size}: the tarball on the server was truncated" in err
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sha256": "abc"}, "invalid sha256 'abc' (expected 64 lower-case hex digits)"),
+        ({"sha256": None}, "missing field(s) sha256"),
+        ({"subdir": "toy/../../etc"}, "invalid subdir 'toy/../../etc'"),
+        ({"subdir": "../evil"}, "invalid subdir '../evil'"),
+    ],
+)
+def test_malformed_checksum_file_is_rejected(capfd, data_dir, remote, published, s3_server, s3_bucket, change, message):
+    record = published.record.to_json()
+    record.update(change)
+    record = {k: v for k, v in record.items() if v is not None}
+    s3_server.client().put_object(Bucket=s3_bucket, Key=CHECKSUM_KEY, Body=json.dumps(record).encode())
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1
+    assert f"error: malformed checksum file s3://{s3_bucket}/{CHECKSUM_KEY}: {message}" in err
+    assert not data_dir.exists() or sorted(p.name for p in data_dir.iterdir()) in ([], ["_locks"])
+
+
+def test_dataset_that_does_not_load_is_not_installed(capfd, tmp_path, data_dir, remote, s3_bucket):
+    build = tmp_path / "build"
+    (build / "toy" / "1.0.0").mkdir(parents=True)
+    (build / "toy" / "1.0.0" / "BROKEN").write_text("x")
+    make_tarball(build)
+    assert upload.main(["-o", str(build), *remote, "toy"]) == 0
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1 and "does not load with TFDS" in err
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
+
+
+def test_public_download_is_anonymous(capfd, tmp_path, data_dir, s3_server, s3_bucket, s3_creds, monkeypatch):
+    build = tmp_path / "build"
+    make_tarball(build)
+    endpoint = ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
+    assert upload.main(["-o", str(build), *endpoint, "--public", "toy"]) == 0
+    for name in ("ARMORY_PRIVATE_S3_ID", "ARMORY_PRIVATE_S3_KEY"):
+        monkeypatch.delenv(name)
+    code, _, err = run(capfd, "-o", str(data_dir), *endpoint, "--public", "toy")
+    assert code == 1 and "access denied" in err  # SeaweedFS needs a bucket policy for anonymous reads
+    s3_server.allow_anonymous_reads(s3_bucket)
+    code, out, err = run(capfd, "-o", str(data_dir), *endpoint, "--public", "toy")
+    assert code == 0, err
+    assert out.startswith("toy 1.0.0: downloaded")
+
+
+def test_secret_never_printed_at_trace(capfd, data_dir, remote, published, monkeypatch):
+    secret = os.environ["ARMORY_PRIVATE_S3_KEY"]
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "-v", "trace", "toy")
+    assert code == 0
+    assert "DEBUG" in err and secret not in out + err
+
+
+def test_download_waits_for_no_one_while_a_build_holds_the_lock(capfd, data_dir, remote, published):
+    from dsbuild.pipeline import dataset_lock
+
+    with dataset_lock(data_dir, "toy"):
+        code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1 and "another dsbuild process is building or packing toy" in err
+    assert not (data_dir / "toy").exists()

@@ -1,0 +1,196 @@
+"""dsbuild.s3 against a real S3 server (SeaweedFS on 127.0.0.1), plus Stubber for faults it cannot make."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from dsbuild import s3
+from dsbuild.errors import ChecksumError, RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError
+from tests.s3_server import ADMIN_ID, WeedServer
+
+MiB = 1024 * 1024
+# The smallest parts S3 allows, so multipart is exercised with small files.
+SMALL_PARTS = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, max_concurrency=2)
+
+
+def write_random(path: Path, size: int) -> Path:
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def count_calls(client, *operations: str) -> list[str]:
+    """Record the named S3 operations the client sends (to prove that no bytes were sent)."""
+    seen: list[str] = []
+    for op in operations:
+        client.meta.events.register(f"before-call.s3.{op}", lambda model, **kw: seen.append(model.name))
+    return seen
+
+
+@pytest.fixture
+def client(s3_server: WeedServer, s3_creds: None):
+    return s3.make_client(s3_server.endpoint)
+
+
+@pytest.mark.parametrize("size", [0, 1000, 12 * MiB])
+def test_local_digest_equals_the_checksum_the_server_reports(client, s3_bucket, tmp_path, size):
+    path = write_random(tmp_path / "blob.bin", size)
+    digest = s3.digest_for_upload(path, SMALL_PARTS)
+    assert s3.upload_file(client, path, s3_bucket, "k/blob.bin", digest, config=SMALL_PARTS, progress=False) == (
+        s3.UPLOADED
+    )
+    remote = s3.head(client, s3_bucket, "k/blob.bin")
+    assert remote == s3.RemoteObject(size=size, sha256=digest.sha256, s3_checksum=digest.s3_checksum)
+    assert digest.s3_checksum.endswith("-3") == (size == 12 * MiB)  # composite over 3 parts
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_identical_object_is_up_to_date_and_sends_no_bytes(client, s3_bucket, tmp_path):
+    path = write_random(tmp_path / "a.bin", 6 * MiB)
+    digest = s3.digest_for_upload(path, SMALL_PARTS)
+    s3.upload_file(client, path, s3_bucket, "a.bin", digest, config=SMALL_PARTS, progress=False)
+    sent = count_calls(client, "PutObject", "UploadPart", "CreateMultipartUpload")
+    status = s3.upload_file(client, path, s3_bucket, "a.bin", digest, config=SMALL_PARTS, progress=False)
+    assert status == s3.UP_TO_DATE
+    assert sent == []
+
+
+def test_different_object_is_refused_without_force_and_replaced_with_it(client, s3_bucket, tmp_path):
+    first = write_random(tmp_path / "first.bin", 1000)
+    second = write_random(tmp_path / "second.bin", 1000)
+    s3.upload_file(client, first, s3_bucket, "x.bin", s3.digest_for_upload(first), progress=False)
+    new = s3.digest_for_upload(second)
+    with pytest.raises(RemoteConflictError, match=r"s3://.*/x\.bin already exists and differs .*pass --force"):
+        s3.upload_file(client, second, s3_bucket, "x.bin", new, progress=False)
+    assert s3.head(client, s3_bucket, "x.bin").sha256 == s3.digest_for_upload(first).sha256
+    assert s3.upload_file(client, second, s3_bucket, "x.bin", new, force=True, progress=False) == s3.UPLOADED
+    assert s3.head(client, s3_bucket, "x.bin").sha256 == new.sha256
+
+
+def test_checksum_mismatch_after_upload_deletes_the_object(client, s3_bucket, tmp_path):
+    path = write_random(tmp_path / "c.bin", 1000)
+    digest = s3.digest_for_upload(path)
+    # As if the server had stored other bytes: its checksum will not be the one expected.
+    lying = s3.LocalDigest(digest.size, digest.sha256, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    with pytest.raises(ChecksumError, match=r"upload verification of s3://.*c\.bin failed: its SHA256 .*deleted it"):
+        s3.upload_file(client, path, s3_bucket, "c.bin", lying, progress=False)
+    assert s3.head(client, s3_bucket, "c.bin") is None
+
+
+def test_wrong_secret_is_one_line_and_never_shown(s3_server, s3_bucket, aws_env, monkeypatch, tmp_path, capfd):
+    secret = "Wrong-Secret-Value-0123456789"
+    monkeypatch.setenv("ARMORY_PRIVATE_S3_ID", ADMIN_ID)
+    monkeypatch.setenv("ARMORY_PRIVATE_S3_KEY", secret)
+    client = s3.make_client(s3_server.endpoint)
+    path = write_random(tmp_path / "d.bin", 100)
+    with pytest.raises(RemoteAccessError) as info:
+        s3.check_bucket(client, s3_bucket)
+        s3.upload_file(client, path, s3_bucket, "d.bin", s3.digest_for_upload(path), progress=False)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "ARMORY_PRIVATE_S3_KEY" in message
+    out, err = capfd.readouterr()
+    assert secret not in message + out + err
+
+
+def test_no_credentials_at_all(s3_server, s3_bucket, aws_env):
+    client = s3.make_client(s3_server.endpoint)
+    with pytest.raises(RemoteAccessError, match="no S3 credentials found; set ARMORY_PRIVATE_S3_ID and"):
+        s3.check_bucket(client, s3_bucket)
+
+
+def test_missing_bucket_is_reported_and_never_created(s3_server, client):
+    with pytest.raises(RemoteNotFoundError, match=r"bucket 'no-such-bucket-x' does not exist .*never created"):
+        s3.check_bucket(client, "no-such-bucket-x")
+    names = [b["Name"] for b in s3_server.client().list_buckets()["Buckets"]]
+    assert "no-such-bucket-x" not in names
+
+
+def test_download_verifies_and_keeps_a_good_file(client, s3_bucket, tmp_path):
+    path = write_random(tmp_path / "e.bin", 3 * MiB)
+    digest = s3.digest_for_upload(path)
+    s3.upload_file(client, path, s3_bucket, "e.bin", digest, progress=False)
+    dest = tmp_path / "got.bin"
+    s3.download_file(client, s3_bucket, "e.bin", dest, digest.size, digest.sha256, progress=False)
+    assert dest.read_bytes() == path.read_bytes()
+
+
+def test_download_with_wrong_sha256_is_deleted(client, s3_bucket, tmp_path):
+    path = write_random(tmp_path / "f.bin", 5000)
+    digest = s3.digest_for_upload(path)
+    s3.upload_file(client, path, s3_bucket, "f.bin", digest, progress=False)
+    dest = tmp_path / "got.bin"
+    with pytest.raises(ChecksumError, match=r"sha256 of s3://.*f\.bin is .* but its checksum file says 0{64}"):
+        s3.download_file(client, s3_bucket, "f.bin", dest, digest.size, "0" * 64, progress=False)
+    assert not dest.exists()
+
+
+def test_download_of_wrong_size_fetches_nothing(client, s3_bucket, tmp_path):
+    path = write_random(tmp_path / "g.bin", 5000)
+    digest = s3.digest_for_upload(path)
+    s3.upload_file(client, path, s3_bucket, "g.bin", digest, progress=False)
+    sent = count_calls(client, "GetObject")
+    dest = tmp_path / "got.bin"
+    with pytest.raises(ChecksumError, match="is 5000 bytes but its checksum file says 6000"):
+        s3.download_file(client, s3_bucket, "g.bin", dest, 6000, digest.sha256, progress=False)
+    assert sent == [] and not dest.exists()
+
+
+def test_truncated_stream_is_retried_once_then_fails(tmp_path, aws_env):
+    client = s3.make_client("http://127.0.0.1:9")  # never contacted: the stubber answers
+    full = 1000
+    stubber = Stubber(client)
+    stubber.add_response("head_object", {"ContentLength": full}, {"Bucket": "bkt", "Key": "t.bin"})
+    for _ in range(s3.DOWNLOAD_ATTEMPTS):
+        body = StreamingBody(io.BytesIO(b"x" * 400), full)  # the connection closes early
+        stubber.add_response("get_object", {"Body": body, "ContentLength": full}, {"Bucket": "bkt", "Key": "t.bin"})
+    dest = tmp_path / "t.bin"
+    with stubber, pytest.raises(RemoteError, match=r"download of s3://bkt/t\.bin was cut short twice"):
+        s3.download_file(client, "bkt", "t.bin", dest, full, "0" * 64, progress=False)
+    stubber.assert_no_pending_responses()
+    assert not dest.exists()
+
+
+def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
+    """A part that fails for good: the transfer is aborted, and our clean-up aborts the key's uploads."""
+    from types import SimpleNamespace
+
+    client = s3.make_client("http://127.0.0.1:9")  # never contacted: the handler below answers
+    path = write_random(tmp_path / "m.bin", 11 * MiB)
+    digest = s3.digest_for_upload(path, SMALL_PARTS)
+    aborted: list[str] = []
+    ok = SimpleNamespace(status_code=200, headers={})
+
+    def respond(model, params, **kwargs):
+        op = model.name
+        if op == "HeadObject":
+            return SimpleNamespace(status_code=404, headers={}), {"Error": {"Code": "404", "Message": "Not Found"}}
+        if op == "ListMultipartUploads":
+            return ok, {"Uploads": [{"Key": "m.bin", "UploadId": "u1"}, {"Key": "m.bin.x", "UploadId": "u2"}]}
+        if op == "CreateMultipartUpload":
+            return ok, {"UploadId": "u1", "Bucket": "bkt", "Key": "m.bin"}
+        if op == "UploadPart":
+            return SimpleNamespace(status_code=500, headers={}), {"Error": {"Code": "InternalError", "Message": "x"}}
+        if op == "AbortMultipartUpload":
+            aborted.append(params["query_string"]["uploadId"])
+            return ok, {}
+        raise AssertionError(f"unexpected {op}")
+
+    client.meta.events.register("before-call.s3", respond)
+    with pytest.raises(RemoteError, match=r"upload of m\.bin to s3://bkt/m\.bin failed: .* answered InternalError"):
+        s3.upload_file(client, path, "bkt", "m.bin", digest, config=SMALL_PARTS, progress=False)
+    # Aborted (by s3transfer and by us), and never another key's upload.
+    assert aborted and set(aborted) == {"u1"}
+
+
+def test_parse_s3_url():
+    assert s3.parse_s3_url("s3://my-bucket/datasets/a-1.0.0.json") == ("my-bucket", "datasets/a-1.0.0.json")
+    for bad in ("http://x/y", "s3://bucket", "s3:///key", "s3://UPPER/key"):
+        with pytest.raises(RemoteError, match="is not an S3 URL"):
+            s3.parse_s3_url(bad)

@@ -1,0 +1,114 @@
+"""The `tfds build` child: its argv, failure reports, and clean-up when stopped."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from dsbuild.errors import BuildFailedError
+from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, tfds_command
+
+BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
+
+
+@pytest.mark.parametrize(
+    ("options", "extra"),
+    [
+        (TfdsOptions(), []),
+        (TfdsOptions(force_checksums_validation=True), ["--force_checksums_validation"]),
+        (TfdsOptions(register_checksums=True, force_checksums_validation=True), ["--register_checksums"]),
+        (TfdsOptions(manual_dir=Path("/m d")), ["--manual_dir", "/m d"]),
+        (TfdsOptions(download_dir=Path("/dl")), ["--download_dir", "/dl"]),
+        (TfdsOptions(config="full-size"), ["--config", "full-size"]),
+        (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split", "5"]),
+        (TfdsOptions(file_format="array_record"), ["--file_format", "array_record"]),
+        (TfdsOptions(num_processes=2), ["--num-processes", "2"]),
+        (TfdsOptions(beam_pipeline_options="a=1,b=2"), ["--beam_pipeline_options", "a=1,b=2"]),
+    ],
+)
+def test_argv(options: TfdsOptions, extra: list[str]) -> None:
+    assert tfds_command("mnist", Path("/data dir"), options) == [*BASE, "mnist", "--data_dir", "/data dir", *extra]
+
+
+def test_metacharacters_stay_one_argument(tmp_path: Path) -> None:
+    target = str(tmp_path / "a; touch pwned $(id)" / "my_ds")
+    cmd = tfds_command(target, tmp_path, TfdsOptions())
+    assert cmd[4] == target and cmd.count(target) == 1
+
+
+def fake_child(tmp_path: Path, body: str) -> list[str]:
+    script = tmp_path / "child.py"
+    script.write_text(body)
+    return [sys.executable, str(script)]
+
+
+def test_failure_shows_exit_code_tail_and_log(tmp_path: Path) -> None:
+    cmd = fake_child(tmp_path, "import sys\nfor i in range(100): print(f'line {i}')\nsys.exit(3)\n")
+    log_path = tmp_path / "logs" / "build.log"
+    with pytest.raises(BuildFailedError) as caught:
+        run_tfds_build(cmd, log_path, tmp_path / "data" / "toy")
+    message = str(caught.value)
+    assert "failed with exit code 3" in message
+    assert "line 99" in message and "line 70" in message and "line 69" not in message
+    assert f"Full log: {log_path}" in message
+    assert "line 0\n" in log_path.read_text()
+
+
+def test_failure_removes_partial_output(tmp_path: Path) -> None:
+    dataset_dir = tmp_path / "data" / "toy"
+    body = (
+        "import pathlib, sys\n"
+        f"d = pathlib.Path({str(dataset_dir)!r}) / 'incomplete.0123abcd.1.0.0'\n"
+        "d.mkdir(parents=True)\n(d / 'shard').write_text('x')\nsys.exit(1)\n"
+    )
+    with pytest.raises(BuildFailedError):
+        run_tfds_build(fake_child(tmp_path, body), tmp_path / "b.log", dataset_dir)
+    assert not dataset_dir.exists()  # it did not exist before: nothing is left
+
+
+def test_interrupt_stops_the_child_and_cleans_up(tmp_path: Path) -> None:
+    dataset_dir = tmp_path / "data" / "toy"
+    started = tmp_path / "started"
+    pid_file = tmp_path / "pid"
+    body = (
+        "import os, pathlib, time\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        f"d = pathlib.Path({str(dataset_dir)!r}) / 'cfg' / 'incomplete.0123abcd.1.0.0'\n"
+        "d.mkdir(parents=True)\n"
+        f"pathlib.Path({str(started)!r}).touch()\n"
+        "time.sleep(600)\n"
+    )
+    cmd = fake_child(tmp_path, body)
+    done = threading.Event()
+
+    # Deliver Ctrl-C to the main thread (where Python raises it) once the child is mid-build.
+    def interrupt_when_started() -> None:
+        while not started.exists() and not done.wait(0.05):
+            pass
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt_when_started)
+    watcher.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_tfds_build(cmd, tmp_path / "b.log", dataset_dir)
+    finally:
+        done.set()
+        watcher.join()
+    child_pid = int(pid_file.read_text())
+    assert not Path(f"/proc/{child_pid}").exists() or "zombie" in Path(f"/proc/{child_pid}/status").read_text()
+    assert not dataset_dir.exists()
+
+
+def test_remove_incomplete_dirs_keeps_finished_versions(tmp_path: Path) -> None:
+    (tmp_path / "1.0.0").mkdir()
+    (tmp_path / "incomplete.abc.1.0.0").mkdir()
+    (tmp_path / "cfg" / "incomplete.def.2.0.0").mkdir(parents=True)
+    (tmp_path / "cfg" / "2.0.0").mkdir()
+    removed = remove_incomplete_dirs(tmp_path)
+    assert sorted(p.name for p in removed) == ["incomplete.abc.1.0.0", "incomplete.def.2.0.0"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["1.0.0", "cfg", "cfg/2.0.0"]

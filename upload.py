@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""upload.py: publish dataset tarballs and their checksum files to S3, verified and idempotent."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+examples:
+  python upload.py                          every tarball in the data dir not yet published
+  python upload.py mnist digit              by dataset name (their tarballs in the data dir)
+  python upload.py out/mnist-3.0.1.tar.gz   by tarball path
+  python upload.py out/mnist/3.0.1          a built dataset directory: packed first
+  python upload.py --dry-run                what would be uploaded, touching nothing
+
+credentials: ARMORY_PRIVATE_S3_ID / ARMORY_PRIVATE_S3_KEY if set, else boto3's chain
+exit codes: 0 success, 1 an upload/verification failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
+"""
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="upload.py",
+        description=__doc__.split(": ", 1)[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="NAME_OR_PATH",
+        help="dataset names, tarball paths or built dataset directories (default: all unpublished tarballs)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output-directory",
+        metavar="DIR",
+        help="the data dir (default: <armory dataset_dir>/TFDSv4, from armory's host paths)",
+    )
+    parser.add_argument(
+        "-b", "--bucket", metavar="NAME", help="default: armory-private-data, or armory-public-data with --public"
+    )
+    parser.add_argument("--prefix", default="datasets/", metavar="PREFIX", help="key prefix (default: datasets/)")
+    parser.add_argument("--checksum-bucket", metavar="NAME", help="bucket for checksum files (default: the bucket)")
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="any S3-compatible server (boto3's AWS_ENDPOINT_URL also works)"
+    )
+    parser.add_argument("--public", action="store_true", help="make the objects readable anonymously (public-read)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what would be uploaded, with sizes; touch nothing"
+    )
+    parser.add_argument("--force", action="store_true", help="replace a remote object that differs")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        choices=("trace", "debug", "info", "warning", "error"),
+        default="info",
+        help="how much to log (default: info)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    from dsbuild.entry import run_command
+
+    def work() -> int:
+        from dsbuild import publish
+        from dsbuild.paths import resolve_data_dir
+
+        options = publish.RemoteOptions(
+            bucket=args.bucket,
+            checksum_bucket=args.checksum_bucket,
+            prefix=args.prefix,
+            endpoint_url=args.endpoint_url,
+            public=args.public,
+            progress=not args.no_progress,
+        )
+        data_dir = resolve_data_dir(args.output_directory)
+        results = publish.upload(data_dir, args.targets, options, dry_run=args.dry_run, force=args.force)
+        if not results:
+            print(f"nothing to upload: no unpublished tarballs in {data_dir}")
+        for r in results:
+            size = publish.human_size(r.size)
+            if r.status == publish.DRY_RUN_PACK:
+                print(f"would pack {r.tarball}, then upload it to {r.tarball_url}, checksum file to {r.checksum_url}")
+            elif r.status == publish.DRY_RUN:
+                print(f"would upload {r.tarball} ({size}) to {r.tarball_url}, checksum file to {r.checksum_url}")
+            elif r.status == "up to date":
+                print(f"{r.name} {r.version}: up to date at {r.tarball_url} (no bytes sent)")
+            else:
+                print(f"{r.name} {r.version}: uploaded {r.tarball.name} ({size}) to {r.tarball_url}")
+            if r.status not in (publish.DRY_RUN, publish.DRY_RUN_PACK):
+                print(f"  checksum file: {r.checksum_url} ({r.checksum_status})")
+        return 0
+
+    return run_command(work, args.verbosity)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
