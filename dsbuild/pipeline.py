@@ -22,7 +22,7 @@ from dsbuild.catalog import CatalogEntry, lookup
 from dsbuild.checksums import ChecksumRecord, read_checksum_file
 from dsbuild.errors import BuildInProgressError, ChecksumError, NotBuiltError, UsageError, VerificationError
 from dsbuild.log import log
-from dsbuild.paths import LOCK_DIR, check_name, checksum_file_name, log_dir, tarball_name
+from dsbuild.paths import LOCK_DIR, NAME_RE, checksum_file_name, log_dir, tarball_name
 from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, tfds_command
 
 LOCAL = "local"
@@ -187,11 +187,9 @@ def resolve_pack_targets(
     """Built datasets for --pack-only: a dataset name (in the data dir) or a built directory."""
     found: list[BuiltDataset] = []
     for target in targets:
-        looks_like_path = os.sep in target or target.startswith(".") or Path(target).is_dir()
-        if looks_like_path and not (data_dir / target).is_dir():
+        if not NAME_RE.match(target):  # not a dataset name, so a directory
             found.append(from_directory(Path(target)))
             continue
-        check_name(target)
         version = catalog[target].version if target in catalog else None
         built = find_built(data_dir, target, version)
         if built is None:

@@ -13,7 +13,9 @@ FIXTURE_BUILDERS = FIXTURES / "builders"
 EXAMPLE = ROOT / "examples" / "tiny_shapes"
 
 
-def run_script(script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_script(
+    script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run an entry script as a user would: a child process, argv list, captured output."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     return subprocess.run(
@@ -29,3 +31,14 @@ def run_script(script: str, *args: str, env: dict[str, str] | None = None, timeo
 def tree(path: Path) -> list[str]:
     """Every path under `path`, relative, sorted: to assert nothing else was written."""
     return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def load_script(script: str):
+    """Import an entry script (build.py, upload.py, download.py) as a module, by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"dsbuild_script_{Path(script).stem}", ROOT / script)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -31,7 +31,10 @@ def test_good_builders(path: Path, name: str, class_name: str, version: str) -> 
 @pytest.mark.parametrize(
     ("folder", "expected"),
     [
-        ("mismatch_name", ["class OtherName is registered by TFDS as 'other_name', not 'mismatch_name'", "MismatchName"]),
+        (
+            "mismatch_name",
+            ["class OtherName is registered by TFDS as 'other_name', not 'mismatch_name'", "MismatchName"],
+        ),
         ("two_classes", ["2 builder classes (TwoClasses, TwoClassesExtra); keep exactly one builder per file"]),
         ("no_class", ["no tfds.core.GeneratorBasedBuilder subclass; define one named NoClass"]),
         ("no_init", ["no __init__.py beside it; create an empty"]),

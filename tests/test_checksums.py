@@ -108,7 +108,9 @@ def test_file_sha256_and_verify(tmp_path: Path) -> None:
 
 def test_merge_index_keeps_other_entries(tmp_path: Path) -> None:
     index = tmp_path / "cached_datasets.json"
-    index.write_text(json.dumps({"cifar10": {"sha256": SHA, "size": 1, "subdir": "cifar10/3.0.2", "url": None, "version": "3.0.2"}}))
+    index.write_text(
+        json.dumps({"cifar10": {"sha256": SHA, "size": 1, "subdir": "cifar10/3.0.2", "url": None, "version": "3.0.2"}})
+    )
     merged = merge_index(index, [record(url="s3://bucket/datasets/mnist-3.0.1.tar.gz")])
     assert set(merged) == {"cifar10", "mnist"}
     assert json.loads(index.read_text())["mnist"]["url"] == "s3://bucket/datasets/mnist-3.0.1.tar.gz"

@@ -1,0 +1,141 @@
+"""build.py as users call it: argv in, exit code and the exact message out. Nothing here runs tfds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURE_BUILDERS, ROOT, load_script, tree
+
+build = load_script("build.py")
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = build.main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give one of: -ds/-lcs (may be combined), --list, --pack-only"),
+        (["--list", "-ds", "mnist"], "give one of"),
+        (["-ds"], "expected at least one argument"),
+        (["-ds", "mnist", "--max-examples-per-split", "0"], "--max-examples-per-split must be at least 1"),
+    ],
+)
+def test_usage_errors(argv: list[str], message: str, capsys) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert message in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-ds", "mnits"], "error: unknown dataset 'mnits': did you mean mnist? run `python build.py --list`"),
+        (["-ds", "digit", "nope_nope"], "unknown dataset 'nope_nope'"),
+        (["-ds", "foo; touch x"], "error: invalid dataset name 'foo; touch x'"),
+        (["-ds", "../../etc"], "invalid dataset name '../../etc'"),
+        (["-lcs", str(FIXTURE_BUILDERS / "missing")], f"error: '{FIXTURE_BUILDERS / 'missing'}' does not exist"),
+        (["-lcs", str(FIXTURE_BUILDERS / "not_python" / "notes.txt")], "is not a .py file"),
+        (["-lcs", str(FIXTURE_BUILDERS / "mismatch_name")], "class OtherName is registered by TFDS as 'other_name'"),
+        (["-lcs", str(FIXTURE_BUILDERS / "two_classes")], "2 builder classes (TwoClasses, TwoClassesExtra)"),
+        (["-lcs", str(FIXTURE_BUILDERS / "no_class")], "no tfds.core.GeneratorBasedBuilder subclass"),
+        (["-lcs", str(FIXTURE_BUILDERS / "no_init")], "no __init__.py beside it"),
+        (["-lcs", str(FIXTURE_BUILDERS / "no_version")], "has no VERSION"),
+        (["-ds", "digit", "--config", "../x"], "invalid builder config name '../x'"),
+        (["-ds", "digit", "--manual-dir", "/nonexistent/dir"], "--manual-dir '/nonexistent/dir' is not a directory"),
+    ],
+)
+def test_bad_input_exits_2_before_any_work(argv: list[str], message: str, capsys, tmp_path: Path) -> None:
+    code, out, err = run([*argv, "-o", str(tmp_path / "data")], capsys)
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "data").exists()  # nothing was created
+    assert out == ""
+
+
+def test_shell_metacharacters_run_nothing(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    for argv in (
+        ["-ds", f"x; touch {marker}"],
+        ["-lcs", f"{tmp_path}/a; touch {marker}"],
+        ["-ds", f"$(touch {marker})"],
+    ):
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "build.py"), *argv, "-o", str(tmp_path / "d")],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, result.stderr
+    assert not marker.exists()
+
+
+def test_output_directory_that_cannot_be_written(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = run(["-lcs", str(FIXTURE_BUILDERS / "fixture_good"), "-o", str(blocker / "sub")], capsys)
+    assert code == 2
+    assert f"cannot write to the output directory '{blocker / 'sub'}'" in err
+    assert "-o/--output-directory" in err
+
+
+def test_pack_only_of_something_not_built(tmp_path: Path, capsys) -> None:
+    code, _, err = run(["--pack-only", "mnist", "-o", str(tmp_path)], capsys)
+    assert code == 2
+    assert f"mnist is not built in {tmp_path} (no {tmp_path / 'mnist' / '3.0.1'})" in err
+    code, _, err = run(["--pack-only", str(tmp_path / "toy" / "1.0.0"), "-o", str(tmp_path)], capsys)
+    assert code == 2
+    assert "is not a built dataset" in err
+    assert tree(tmp_path) == []
+
+
+def test_list_shows_categories_versions_and_build_state(tmp_path: Path, capsys) -> None:
+    (tmp_path / "digit" / "1.0.8").mkdir(parents=True)
+    (tmp_path / "digit-1.0.8.tar.gz").write_bytes(b"")
+    code, out, _ = run(["--list", "-o", str(tmp_path)], capsys)
+    assert code == 0
+    rows = {
+        line.split()[0]: line.split() for line in out.splitlines() if line and not line.startswith(("NAME", "data dir"))
+    }
+    assert rows["speech_commands"][1:] == ["tfds-core", "0.0.3", "0.0.2", "no", "no"]
+    assert rows["librispeech"][1:4] == ["tfds-core", "2.1.2", "2.1.0"]
+    assert rows["digit"][1:] == ["standard", "1.0.8", "same", "yes", "yes"]
+    assert rows["apricot_dev"][1] == "adversarial"
+    assert len(rows) == 9 + 13 + 17
+    assert f"data dir: {tmp_path}" in out
+
+
+@pytest.mark.parametrize("script", ["build.py", "upload.py", "download.py"])
+def test_help_imports_nothing_heavy(script: str) -> None:
+    if not (ROOT / script).exists():
+        pytest.fail(f"{script} is missing")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / script), "-h"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert "usage:" in result.stdout
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    assert imported.isdisjoint({"tensorflow", "tensorflow_datasets", "boto3", "botocore", "armory"})
+
+
+def test_checksum_file_of_pack_only_matches(tmp_path: Path, capsys) -> None:
+    # A hand-made build dir is packed only after it loads, so a fake one is refused with exit 1.
+    version_dir = tmp_path / "toy" / "1.0.0"
+    version_dir.mkdir(parents=True)
+    (version_dir / "dataset_info.json").write_text(json.dumps({"name": "toy", "splits": []}))
+    (version_dir / "features.json").write_text("{}")
+    code, _, err = run(["--pack-only", str(version_dir), "-o", str(tmp_path)], capsys)
+    assert code == 1
+    assert "lists no splits" in err
+    assert not (tmp_path / "toy-1.0.0.tar.gz").exists()

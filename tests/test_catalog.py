@@ -1,0 +1,128 @@
+"""The catalog: every builder folder passes the naming checks; TFDS-core versions are still what TFDS builds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dsbuild.catalog import CATEGORY_DIRS, TFDS_CORE_DATASETS, load_catalog, lookup, scan_builder_folders
+from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError
+from tests.helpers import FIXTURE_BUILDERS, ROOT
+
+STANDARD = [
+    "digit",
+    "resisc45",
+    "xview",
+    "carla_obj_det_train",
+    "carla_over_obj_det_train",
+    "german_traffic_sign",
+    "librispeech_dev_clean_split",
+    "librispeech_full",
+    "librispeech_dev_test",
+    "minicoco",
+    "resisc10_poison",
+    "resisc45_split",
+    "ucf101_clean",
+]
+ADVERSARIAL = [
+    "apricot_dev",
+    "apricot_test",
+    "carla_obj_det_dev",
+    "carla_obj_det_test",
+    "carla_over_obj_det_dev",
+    "carla_over_obj_det_test",
+    "carla_video_tracking_dev",
+    "carla_video_tracking_test",
+    "carla_mot_dev",
+    "carla_mot_test",
+    "dapricot_dev",
+    "dapricot_test",
+    "gtsrb_bh_poison_micronnet",
+    "imagenet_adversarial",
+    "librispeech_adversarial",
+    "resisc45_densenet121_univpatch_and_univperturbation_adversarial224x224",
+    "ucf101_mars_perturbation_and_patch_adversarial112x112",
+]
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def test_every_builder_folder_passes_the_naming_checks(catalog) -> None:
+    broken = {name: entry.problems for name, entry in catalog.items() if entry.problems}
+    assert broken == {}
+
+
+def test_folders_have_the_files_a_builder_folder_needs(catalog) -> None:
+    for entry in catalog.values():
+        if entry.source is None:
+            continue
+        folder = entry.source.folder
+        for required in ("__init__.py", "checksums.tsv", f"{entry.name}_test.py", "dummy_data/make.py"):
+            assert (folder / required).is_file(), f"{folder} has no {required}"
+
+
+@pytest.mark.parametrize(("category", "names"), [("standard", STANDARD), ("adversarial", ADVERSARIAL)])
+def test_all_armory_datasets_are_supported(catalog, category: str, names: list[str]) -> None:
+    for name in names:
+        assert catalog[name].category == category, name
+        assert catalog[name].source is not None
+        assert catalog[name].source.folder.parent == ROOT / CATEGORY_DIRS[category]
+
+
+def test_tfds_core_entries(catalog) -> None:
+    core = {name for name, entry in catalog.items() if entry.category == "tfds-core"}
+    assert core == set(TFDS_CORE_DATASETS)
+    assert catalog["speech_commands"].armory_version == "0.0.2"
+    assert catalog["librispeech"].armory_version == "2.1.0"
+
+
+@pytest.mark.parametrize("name", sorted(TFDS_CORE_DATASETS))
+def test_installed_tfds_still_builds_the_catalog_version(name: str) -> None:
+    import tensorflow_datasets as tfds
+
+    cls = tfds.builder_cls(name)
+    built_versions = {str(cls.VERSION)} if cls.VERSION else set()
+    built_versions |= {str(c.version) for c in cls.BUILDER_CONFIGS or [] if c.version}
+    default = str(cls.VERSION or cls.BUILDER_CONFIGS[0].version)
+    assert TFDS_CORE_DATASETS[name][0] == default, f"TFDS builds {name} {default}; update the catalog"
+    assert TFDS_CORE_DATASETS[name][0] in built_versions
+
+
+def test_unknown_name_suggests_close_matches(catalog) -> None:
+    with pytest.raises(UnknownDatasetError) as caught:
+        lookup(catalog, "mnits")
+    assert "unknown dataset 'mnits': did you mean mnist?" in str(caught.value)
+    assert "python build.py --list" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["foo; touch /tmp/pwned", "$(id)", "`id`", "a\nb", "../../etc", "--overwrite", "Mnist", ""]
+)
+def test_names_that_are_not_identifiers_are_refused(catalog, name: str) -> None:
+    with pytest.raises(InvalidNameError, match="invalid dataset name"):
+        lookup(catalog, name)
+
+
+def _copy_fixture(src: str, dest: Path) -> None:
+    shutil.copytree(FIXTURE_BUILDERS / src, dest / src)
+
+
+def test_same_name_in_datasets_and_adversarial_is_refused(tmp_path: Path) -> None:
+    _copy_fixture("fixture_good", tmp_path / "datasets")
+    _copy_fixture("fixture_good", tmp_path / "adversarial")
+    with pytest.raises(CatalogError, match="'fixture_good' is defined twice"):
+        scan_builder_folders(tmp_path)
+
+
+def test_a_broken_folder_is_reported_when_asked_for(tmp_path: Path) -> None:
+    _copy_fixture("fixture_good", tmp_path / "datasets")
+    _copy_fixture("mismatch_name", tmp_path / "adversarial")
+    catalog = load_catalog(tmp_path)
+    assert lookup(catalog, "fixture_good").category == "standard"
+    with pytest.raises(BuilderCheckError, match="class OtherName"):
+        lookup(catalog, "mismatch_name")
