@@ -49,7 +49,7 @@ def make_parser() -> argparse.ArgumentParser:
         "-o",
         "--output-directory",
         metavar="DIR",
-        help="the data dir (default: <armory dataset_dir>/TFDSv4, from armory's host paths)",
+        help="the data dir (default: $DSBUILD_DATA_DIR, else <armory dataset_dir>/TFDSv4 from armory's host paths)",
     )
     out.add_argument("--clean", action="store_true", help="remove the old build, tarball and checksum file first")
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
@@ -57,10 +57,10 @@ def make_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--compression-level",
         type=int,
-        choices=range(1, 10),
-        default=6,
-        metavar="{1..9}",
-        help="gzip compression level of the tarball (default: 6)",
+        choices=range(4),
+        default=1,
+        metavar="{0..3}",
+        help="ISA-L gzip level of the tarball: 1 fastest with good size (default), 3 smallest, 0 only for text",
     )
 
     tfds = parser.add_argument_group("passed through to `tfds build`")

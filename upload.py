@@ -36,7 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
         "-o",
         "--output-directory",
         metavar="DIR",
-        help="the data dir (default: <armory dataset_dir>/TFDSv4, from armory's host paths)",
+        help="the data dir (default: $DSBUILD_DATA_DIR, else <armory dataset_dir>/TFDSv4 from armory's host paths)",
     )
     parser.add_argument(
         "-b", "--bucket", metavar="NAME", help="default: armory-private-data, or armory-public-data with --public"

@@ -9,6 +9,7 @@ for one subdirectory and a list for several, as armory writes it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -130,6 +131,34 @@ class HashingWriter:
 
     def flush(self) -> None:
         self._raw.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+class HashingReader(io.RawIOBase):
+    """A read-only file object that hashes and counts what is read through it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._hash = hashlib.new(HASH_NAME)
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        if count:
+            view = memoryview(buffer)[:count]
+            self._hash.update(view)
+            self.size += count
+        return count or 0
+
+    def drain(self) -> None:
+        """Read (and hash) whatever is left, e.g. padding after the last tar block."""
+        while self.read(CHUNK_SIZE):
+            pass
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()

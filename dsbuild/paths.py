@@ -23,6 +23,7 @@ TFDS_SUBDIR = "TFDSv4"
 LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
 LOCK_DIR = "_locks"
 TEMP_MARK = ".dsbuild-tmp-"
+DATA_DIR_ENV = "DSBUILD_DATA_DIR"
 
 
 def check_name(name: str) -> str:
@@ -58,7 +59,9 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(output_directory: str | os.PathLike[str] | None) -> Path:
-    return Path(output_directory).expanduser().absolute() if output_directory else default_data_dir()
+    """-o/--output-directory, else $DSBUILD_DATA_DIR (set to /data in the container), else armory's."""
+    chosen = output_directory or os.environ.get(DATA_DIR_ENV)
+    return Path(chosen).expanduser().absolute() if chosen else default_data_dir()
 
 
 def ensure_writable_dir(path: Path) -> Path:

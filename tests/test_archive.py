@@ -14,9 +14,16 @@ from pathlib import Path
 import pytest
 
 from dsbuild import archive
-from dsbuild.archive import FIXED_MTIME, pack, remove_stale_temp_files
-from dsbuild.checksums import read_checksum_file
-from dsbuild.errors import PackError
+from dsbuild.archive import (
+    COMPRESSION_LEVELS,
+    FIXED_MTIME,
+    extract_tarball,
+    pack,
+    remove_stale_temp_files,
+    write_tarball,
+)
+from dsbuild.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.errors import ChecksumError, PackError
 from dsbuild.paths import temp_sibling
 
 
@@ -176,3 +183,34 @@ def test_stale_temp_files_of_a_killed_pack_are_removed(tmp_path: Path) -> None:
     other.write_bytes(b"someone else's")
     assert remove_stale_temp_files(final) == [stale]
     assert not stale.exists() and other.exists()
+
+
+def test_same_bytes_whatever_the_thread_count(tmp_path: Path) -> None:
+    make_built(tmp_path)
+    digests = {write_tarball(tmp_path, ["toy/1.0.0"], tmp_path / f"t{n}.tar.gz", threads=n)[1] for n in (1, 2, 4)}
+    assert len(digests) == 1
+
+
+@pytest.mark.parametrize("level", COMPRESSION_LEVELS)
+def test_every_level_is_standard_gzip(tmp_path: Path, level: int) -> None:
+    make_built(tmp_path)
+    tarball = tmp_path / "toy.tar.gz"
+    write_tarball(tmp_path, ["toy/1.0.0"], tarball, compresslevel=level)
+    with tarfile.open(tarball, "r:gz") as tar:  # Python's own zlib reads it
+        assert len(tar.getnames()) == 6
+
+
+def test_extract_verifies_in_the_same_pass(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    make_built(source)
+    record = pack(source, "toy", "1.0.0", ["toy/1.0.0"]).record
+    target = tmp_path / "target"
+    extract_tarball(source / record.tarball, target, record.subdirs, expected=record)
+    original = source / "toy" / "1.0.0" / "toy-train.tfrecord-00000-of-00001"
+    assert (target / "toy" / "1.0.0" / original.name).read_bytes() == original.read_bytes()
+
+    wrong = ChecksumRecord(record.name, record.version, record.size, "0" * 64, record.subdirs)
+    other = tmp_path / "other"
+    with pytest.raises(ChecksumError, match="does not match its checksum file"):
+        extract_tarball(source / record.tarball, other, record.subdirs, expected=wrong)
+    assert list(other.iterdir()) == []  # nothing installed, staging removed

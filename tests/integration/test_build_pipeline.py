@@ -41,7 +41,9 @@ def test_example_builds_packs_and_prints_where(example_build) -> None:
 
 def test_gnu_tar_lists_exactly_the_built_layout(example_build) -> None:
     data_dir, _ = example_build
-    listing = subprocess.run(["tar", "tzf", "tiny_shapes-1.0.0.tar.gz"], cwd=data_dir, capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        ["tar", "tzf", "tiny_shapes-1.0.0.tar.gz"], cwd=data_dir, capture_output=True, text=True, check=True
+    )
     members = listing.stdout.split()
     expected = sorted(
         ["tiny_shapes/1.0.0/"] + [f"tiny_shapes/1.0.0/{p.name}" for p in (data_dir / "tiny_shapes" / "1.0.0").iterdir()]
@@ -125,7 +127,14 @@ def test_interrupted_build_leaves_nothing_half_written(tmp_path: Path, sig: sign
     data_dir = tmp_path / "data"
     env = {**os.environ, "DSBUILD_FIXTURE_STARTED": str(started), "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "build.py"), "-lcs", str(FIXTURE_BUILDERS / "fixture_blocking"), "-o", str(data_dir)],
+        [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "-lcs",
+            str(FIXTURE_BUILDERS / "fixture_blocking"),
+            "-o",
+            str(data_dir),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,34 @@
+# The ARMORY dataset builder in a container: the same scripts, builder folders and pinned dependencies.
+#   docker build -t dsbuild .
+#   docker run --rm -v "$PWD/out:/data" dsbuild python build.py -ds mnist
+FROM python:3.11.7-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DSBUILD_DATA_DIR=/data
+
+# ffmpeg decodes the audio (FLAC) and video features of several datasets.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ffmpeg=7:5.1.* \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 dsbuild \
+    && mkdir /data \
+    && chown dsbuild:dsbuild /data
+
+WORKDIR /app
+
+# Dependencies first (this layer is reused while only the code changes); `-e .` needs the package.
+COPY requirements.txt pyproject.toml ./
+COPY dsbuild/ dsbuild/
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY build.py upload.py download.py ./
+COPY datasets/ datasets/
+COPY adversarial/ adversarial/
+COPY examples/ examples/
+
+USER 1000:1000
+VOLUME ["/data"]
+CMD ["python", "build.py", "--help"]
