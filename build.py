@@ -51,6 +51,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the data dir (default: $DSBUILD_DATA_DIR, else <armory dataset_dir>/TFDSv4 from armory's host paths)",
     )
+    out.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="build N datasets at a time (default: 1)")
     out.add_argument("--clean", action="store_true", help="remove the old build, tarball and checksum file first")
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
     out.add_argument("--verify-all", action="store_true", help="decode every example and check the split counts")
@@ -109,8 +110,6 @@ def _run(args: argparse.Namespace) -> int:
 
     from dsbuild import pipeline
     from dsbuild.catalog import load_catalog
-    from dsbuild.errors import DsbuildError
-    from dsbuild.log import log
     from dsbuild.paths import check_config, ensure_writable_dir, resolve_data_dir
     from dsbuild.tfds_build import TfdsOptions
 
@@ -151,27 +150,23 @@ def _run(args: argparse.Namespace) -> int:
         compresslevel=args.compression_level,
         tfds=tfds_options,
     )
-    failed: list[str] = []
-    for entry in entries:
-        log.info("building {} {} ({})", entry.name, entry.version, entry.category)
-        try:
-            outcome = pipeline.build_one(entry, options)
-        except DsbuildError as exc:
-            if len(entries) == 1:
-                raise
-            log.error("error: {}: {}", entry.name, exc)
-            failed.append(entry.name)
+    reports = pipeline.build_many(entries, options, jobs=args.jobs)
+    for report in reports:
+        outcome = report.outcome
+        if outcome is None:
             continue
         if outcome.tarball and outcome.checksum_file:
             size = outcome.packed.record.size if outcome.packed else outcome.tarball.stat().st_size
             state = "up to date" if outcome.tarball_up_to_date else "packed"
-            _print_packed(entry.name, outcome.version, outcome.tarball, outcome.checksum_file, size, state)
+            _print_packed(outcome.name, outcome.version, outcome.tarball, outcome.checksum_file, size, state)
         else:
-            print(f"built {entry.name} {outcome.version} in {data_dir} (not packed: --no-pack)")
-    if failed:
-        print(f"{len(failed)} of {len(entries)} datasets failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+            print(f"{outcome.name} {outcome.version}: built and verified in {data_dir} (not packed: --no-pack)")
+    failed = [report for report in reports if report.error is not None]
+    if len(reports) > 1:
+        print(f"\nsummary ({len(reports) - len(failed)} of {len(reports)} succeeded):")
+        for report in reports:
+            print(f"  {report.entry.name:<40} {'failed' if report.error else 'ok':<7} {report.seconds:8.1f} s")
+    return max(report.error.exit_code for report in failed) if failed else 0
 
 
 def _existing_dir(raw: str | None, flag: str):  # -> Path | None

@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import tarfile
+import threading
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsbuild.checksums import ChecksumRecord, HashingReader, HashingWriter, write_checksum_file
-from dsbuild.errors import ChecksumError, PackError, UnsafeArchiveError
+from dsbuild.errors import BuildCancelledError, ChecksumError, PackError, UnsafeArchiveError
 from dsbuild.log import log
 from dsbuild.paths import TEMP_MARK, tarball_name, temp_sibling
 
@@ -117,6 +118,7 @@ def write_tarball(
     destination: Path,
     compresslevel: int = DEFAULT_COMPRESSION_LEVEL,
     threads: int = DEFAULT_THREADS,
+    cancel: threading.Event | None = None,
 ) -> tuple[int, str]:
     """Write the tarball of `subdirs` (relative to `root`) to `destination` atomically.
 
@@ -136,6 +138,8 @@ def write_tarball(
                 tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
             ):
                 for name, path, st in iter_members(root, subdirs):
+                    if cancel is not None and cancel.is_set():
+                        raise BuildCancelledError(f"packing {destination} was cancelled")
                     info = _tarinfo(name, st)
                     if info.isdir():
                         tar.addfile(info)
@@ -162,12 +166,13 @@ def pack(
     subdirs: Sequence[str],
     out_dir: Path | None = None,
     compresslevel: int = DEFAULT_COMPRESSION_LEVEL,
+    cancel: threading.Event | None = None,
 ) -> PackResult:
     """Pack `subdirs` of `data_dir` into `<name>-<version>.tar.gz` plus its checksum file."""
     out_dir = out_dir or data_dir
     tarball = out_dir / tarball_name(name, version)
     log.info("packing {} into {}", ", ".join(subdirs), tarball)
-    size, sha256 = write_tarball(data_dir, subdirs, tarball, compresslevel)
+    size, sha256 = write_tarball(data_dir, subdirs, tarball, compresslevel, cancel=cancel)
     record = ChecksumRecord(name=name, version=version, size=size, sha256=sha256, subdirs=tuple(subdirs))
     try:
         checksum_file = write_checksum_file(record, out_dir)

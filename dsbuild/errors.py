@@ -71,6 +71,10 @@ class BuildFailedError(DsbuildError):
         super().__init__(message)
 
 
+class BuildCancelledError(DsbuildError):
+    """A build stopped because the user interrupted a parallel run."""
+
+
 class VerificationError(DsbuildError):
     """A built dataset is incomplete, inconsistent or does not load."""
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +22,18 @@ from dsbuild.builders import check_builder_path
 from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
 from dsbuild.catalog import CatalogEntry, lookup
 from dsbuild.checksums import ChecksumRecord, read_checksum_file
-from dsbuild.errors import BuildInProgressError, ChecksumError, NotBuiltError, UsageError, VerificationError
+from dsbuild.errors import (
+    BuildCancelledError,
+    BuildInProgressError,
+    ChecksumError,
+    DsbuildError,
+    NotBuiltError,
+    UsageError,
+    VerificationError,
+)
 from dsbuild.log import log
 from dsbuild.paths import LOCK_DIR, NAME_RE, checksum_file_name, log_dir, tarball_name
-from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, tfds_command
+from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, stop_all_builds, tfds_command
 
 LOCAL = "local"
 
@@ -120,9 +130,16 @@ def _tarball_up_to_date(data_dir: Path, built: BuiltDataset) -> ChecksumRecord |
     return record
 
 
-def build_one(entry: CatalogEntry, options: BuildOptions) -> BuildOutcome:
+def _check_cancel(cancel: threading.Event | None, name: str) -> None:
+    if cancel is not None and cancel.is_set():
+        raise BuildCancelledError(f"{name}: cancelled")
+
+
+def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Event | None = None) -> BuildOutcome:
     start = time.monotonic()
     data_dir = options.data_dir
+    _check_cancel(cancel, entry.name)
+    log.info("building {} {} ({})", entry.name, entry.version, entry.category)
     with dataset_lock(data_dir, entry.name):
         remove_stale_temp_files(data_dir / tarball_name(entry.name, entry.version))
         if options.clean:
@@ -150,9 +167,11 @@ def build_one(entry: CatalogEntry, options: BuildOptions) -> BuildOutcome:
                     f"`tfds build` succeeded but left no {entry.name} {entry.version} in {data_dir}: "
                     f"does the builder's VERSION match? See {log_path}"
                 )
+        _check_cancel(cancel, entry.name)
         check_structure(built)
         check_loads(data_dir, built.subdirs, all_examples=options.verify_all)
         log.info("verified {} {}", built.name, built.version)
+        _check_cancel(cancel, entry.name)
         if not options.pack:
             return BuildOutcome(entry.name, built.version, reused, None, False, time.monotonic() - start)
         record = _tarball_up_to_date(data_dir, built) if reused else None
@@ -168,7 +187,9 @@ def build_one(entry: CatalogEntry, options: BuildOptions) -> BuildOutcome:
                 tarball=data_dir / record.tarball,
                 checksum_file=data_dir / record.file_name,
             )
-        packed = pack(data_dir, built.name, built.version, built.subdirs, compresslevel=options.compresslevel)
+        packed = pack(
+            data_dir, built.name, built.version, built.subdirs, compresslevel=options.compresslevel, cancel=cancel
+        )
         return BuildOutcome(
             entry.name,
             built.version,
@@ -179,6 +200,46 @@ def build_one(entry: CatalogEntry, options: BuildOptions) -> BuildOutcome:
             tarball=packed.tarball,
             checksum_file=packed.checksum_file,
         )
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """One dataset's result in a run of several: an outcome, or the error that stopped it."""
+
+    entry: CatalogEntry
+    seconds: float
+    outcome: BuildOutcome | None = None
+    error: DsbuildError | None = None
+
+
+def _timed_build(entry: CatalogEntry, options: BuildOptions, cancel: threading.Event) -> BuildReport:
+    start = time.monotonic()
+    try:
+        outcome = build_one(entry, options, cancel)
+    except DsbuildError as exc:
+        log.error("error: {}: {}", entry.name, exc)
+        return BuildReport(entry, time.monotonic() - start, error=exc)
+    return BuildReport(entry, time.monotonic() - start, outcome=outcome)
+
+
+def build_many(entries: Sequence[CatalogEntry], options: BuildOptions, jobs: int = 1) -> list[BuildReport]:
+    """Build every entry, `jobs` at a time, each in its own `tfds build` child.
+
+    One failure does not stop the others. Ctrl-C or SIGTERM stops every child
+    and pending build, waits for the workers to clean up, and is re-raised.
+    """
+    cancel = threading.Event()
+    if jobs <= 1:
+        return [_timed_build(entry, options, cancel) for entry in entries]
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="build") as pool:
+        futures = [pool.submit(_timed_build, entry, options, cancel) for entry in entries]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            cancel.set()
+            stop_all_builds()
+            wait(futures)
+            raise
 
 
 def resolve_pack_targets(

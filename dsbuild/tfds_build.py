@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -94,6 +95,19 @@ def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+# Children started by worker threads (build.py -j N), so the main thread can stop them all.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_all_builds() -> None:
+    """Stop every running `tfds build` child; their worker threads then clean up and fail."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        stop_process_group(proc)
+
+
 def remove_incomplete_dirs(dataset_dir: Path) -> list[Path]:
     """Remove TFDS's `incomplete.*` work directories (one or two levels down: configs)."""
     removed: list[Path] = []
@@ -133,12 +147,17 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path) -> float:
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
         try:
             returncode = proc.wait()
         except BaseException:
             stop_process_group(proc)
             _clean_partial(dataset_dir, existed)
             raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
     elapsed = time.monotonic() - start
     if returncode != 0:
         _clean_partial(dataset_dir, existed)

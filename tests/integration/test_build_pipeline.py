@@ -155,3 +155,24 @@ def test_interrupted_build_leaves_nothing_half_written(tmp_path: Path, sig: sign
     assert "nothing was left half-written" in err
     assert not (data_dir / "fixture_blocking").exists()
     assert not list(data_dir.glob("fixture_blocking-*"))
+
+
+def test_parallel_jobs_one_failure_does_not_stop_the_others(tmp_path: Path) -> None:
+    result = run_script(
+        "build.py",
+        "-lcs",
+        str(FIXTURE_BUILDERS / "fixture_failing"),
+        str(FIXTURE_BUILDERS / "fixture_good"),
+        "-j",
+        "2",
+        "-o",
+        str(tmp_path),
+    )
+    assert result.returncode == 1
+    assert "summary (1 of 2 succeeded):" in result.stdout
+    lines = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines() if line.startswith("  fixture_")}
+    assert lines == {"fixture_failing": "failed", "fixture_good": "ok"}
+    assert (tmp_path / "fixture_good-0.1.0.tar.gz").is_file()
+    assert not list(tmp_path.glob("fixture_failing*"))
+    logs = sorted(p.name.split("-")[1] for p in (tmp_path / "_logs").iterdir())
+    assert logs == ["fixture_failing", "fixture_good"]  # one log per dataset, kept apart
