@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dsbuild.options import OUTPUT_DIRECTORY, VERBOSITY, add_options
+
 EPILOG = """\
 examples:
   python build.py -ds mnist digit          build supported datasets by name
@@ -45,12 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
 
     out = parser.add_argument_group("output")
-    out.add_argument(
-        "-o",
-        "--output-directory",
-        metavar="DIR",
-        help="the data dir (default: $DSBUILD_DATA_DIR, else <armory dataset_dir>/TFDSv4 from armory's host paths)",
-    )
+    add_options(out, OUTPUT_DIRECTORY)
     out.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="build N datasets at a time (default: 1)")
     out.add_argument("--clean", action="store_true", help="remove the old build, tarball and checksum file first")
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
@@ -76,13 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
     tfds.add_argument("--num-processes", type=int, metavar="N", help="parallel build processes")
     tfds.add_argument("--beam-pipeline-options", metavar="STR", help="options for Apache Beam builders")
 
-    parser.add_argument(
-        "-v",
-        "--verbosity",
-        choices=("trace", "debug", "info", "warning", "error"),
-        default="info",
-        help="how much to log (default: info)",
-    )
+    add_options(parser, VERBOSITY)
     return parser
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, remote_settings
+
 EPILOG = """\
 examples:
   python upload.py                          every tarball in the data dir not yet published
@@ -32,33 +34,13 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="NAME_OR_PATH",
         help="dataset names, tarball paths or built dataset directories (default: all unpublished tarballs)",
     )
-    parser.add_argument(
-        "-o",
-        "--output-directory",
-        metavar="DIR",
-        help="the data dir (default: $DSBUILD_DATA_DIR, else <armory dataset_dir>/TFDSv4 from armory's host paths)",
-    )
-    parser.add_argument(
-        "-b", "--bucket", metavar="NAME", help="default: armory-private-data, or armory-public-data with --public"
-    )
-    parser.add_argument("--prefix", default="datasets/", metavar="PREFIX", help="key prefix (default: datasets/)")
-    parser.add_argument("--checksum-bucket", metavar="NAME", help="bucket for checksum files (default: the bucket)")
-    parser.add_argument(
-        "--endpoint-url", metavar="URL", help="any S3-compatible server (boto3's AWS_ENDPOINT_URL also works)"
-    )
+    add_options(parser, OUTPUT_DIRECTORY, *REMOTE)
     parser.add_argument("--public", action="store_true", help="make the objects readable anonymously (public-read)")
     parser.add_argument(
         "--dry-run", action="store_true", help="print what would be uploaded, with sizes; touch nothing"
     )
     parser.add_argument("--force", action="store_true", help="replace a remote object that differs")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument(
-        "-v",
-        "--verbosity",
-        choices=("trace", "debug", "info", "warning", "error"),
-        default="info",
-        help="how much to log (default: info)",
-    )
+    add_options(parser, VERBOSITY)
     return parser
 
 
@@ -70,14 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         from dsbuild import publish
         from dsbuild.paths import resolve_data_dir
 
-        options = publish.RemoteOptions(
-            bucket=args.bucket,
-            checksum_bucket=args.checksum_bucket,
-            prefix=args.prefix,
-            endpoint_url=args.endpoint_url,
-            public=args.public,
-            progress=not args.no_progress,
-        )
+        options = publish.RemoteOptions(**remote_settings(args))
         data_dir = resolve_data_dir(args.output_directory)
         results = publish.upload(data_dir, args.targets, options, dry_run=args.dry_run, force=args.force)
         if not results:

@@ -10,9 +10,7 @@ import sys
 from armory.logs import log
 from tqdm import tqdm
 
-LEVELS = ("trace", "debug", "info", "warning", "error")
-
-__all__ = ["LEVELS", "configure", "log"]
+__all__ = ["configure", "log"]
 
 
 def _write(message: str) -> None:

@@ -54,10 +54,11 @@ def rewrite_checksums(folder: Path, sources: Path) -> None:
 @pytest.mark.parametrize("name", sorted(AIRGAPPED))
 def test_build_from_manual_dir(tmp_path: Path, name: str) -> None:
     category_dir, splits = AIRGAPPED[name]
+    original = ROOT / category_dir / name
     copy = tmp_path / "builders" / name
-    shutil.copytree(ROOT / category_dir / name, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(original, copy, ignore=shutil.ignore_patterns("__pycache__"))
     sources = tmp_path / "sources"
-    make_sources(copy, sources)
+    make_sources(original, sources)  # make.py uses the repository's shared dummy-data writers
     rewrite_checksums(copy, sources)
     data_dir = tmp_path / "data"
     result = run_script("build.py", "-lcs", str(copy), "--manual-dir", str(sources), "-o", str(data_dir))

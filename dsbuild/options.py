@@ -1,0 +1,61 @@
+"""Command-line options the entry scripts share, as data.
+
+Kept free of heavy imports: the scripts add these before parsing, and `-h`
+must answer instantly. (argparse itself stays in the entry scripts.)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+LEVELS = ("trace", "debug", "info", "warning", "error")
+
+OptionSpec = tuple[tuple[str, ...], dict[str, Any]]
+
+
+class _AcceptsArguments(Protocol):
+    def add_argument(self, *flags: str, **kwargs: Any) -> Any: ...
+
+
+OUTPUT_DIRECTORY: OptionSpec = (
+    ("-o", "--output-directory"),
+    {
+        "metavar": "DIR",
+        "help": "the data dir (default: $DSBUILD_DATA_DIR, else <armory dataset_dir>/TFDSv4 from armory's host paths)",
+    },
+)
+VERBOSITY: OptionSpec = (
+    ("-v", "--verbosity"),
+    {"choices": LEVELS, "default": "info", "help": "how much to log (default: info)"},
+)
+# Where published datasets live: upload.py and download.py take the same ones.
+REMOTE: tuple[OptionSpec, ...] = (
+    (
+        ("-b", "--bucket"),
+        {"metavar": "NAME", "help": "default: armory-private-data, or armory-public-data with --public"},
+    ),
+    (("--prefix",), {"default": "datasets/", "metavar": "PREFIX", "help": "key prefix (default: datasets/)"}),
+    (("--checksum-bucket",), {"metavar": "NAME", "help": "bucket of the checksum files (default: the bucket)"}),
+    (
+        ("--endpoint-url",),
+        {"metavar": "URL", "help": "any S3-compatible server (boto3's AWS_ENDPOINT_URL also works)"},
+    ),
+    (("--no-progress",), {"action": "store_true", "help": "no progress bars"}),
+)
+
+
+def add_options(target: _AcceptsArguments, *specs: OptionSpec) -> None:
+    for flags, kwargs in specs:
+        target.add_argument(*flags, **kwargs)
+
+
+def remote_settings(args: Any) -> dict[str, Any]:
+    """Keyword arguments for `publish.RemoteOptions` from parsed REMOTE options and --public."""
+    return {
+        "bucket": args.bucket,
+        "checksum_bucket": args.checksum_bucket,
+        "prefix": args.prefix,
+        "endpoint_url": args.endpoint_url,
+        "public": args.public,
+        "progress": not args.no_progress,
+    }
