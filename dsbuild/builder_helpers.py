@@ -252,11 +252,46 @@ def read_carla_kwcoco(
     return categories, examples
 
 
+def carla_train_examples(
+    split_dir: epath.PathLike, *, archive: str, dropped_image_keys: Iterable[str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (key, example) for a CARLA train/val split (carla_obj_det_train, carla_over_obj_det_train).
+
+    Layout: `<split>/kwcoco_annotations.json` ([x, y, width, height] boxes, no iscrowd), `rgb/<file_name>`
+    and `depth/<file_name>`. Keys run from 1; `images` repeats the image entry for RGB and depth.
+    `dropped_image_keys` are removed from images[] entries when present.
+    """
+    split_dir = epath.Path(split_dir)
+    categories, examples = read_carla_kwcoco(
+        split_dir / "kwcoco_annotations.json",
+        archive=archive,
+        box_format="xywh",
+        optional_drop=dropped_image_keys,
+        crowd_from_annotations=False,  # no iscrowd in the train JSON: always False
+    )
+    for key, (info, objects) in enumerate(examples, start=1):
+        rgb = require_file(split_dir / "rgb" / info["file_name"], archive)
+        depth = require_file(split_dir / "depth" / info["file_name"], archive)
+        yield (
+            key,
+            {"image": [rgb, depth], "images": [info, info], "categories": categories, "objects": objects},
+        )
+
+
 # ---------------------------------------------------------------------------
 # CARLA video tracking (carla_video_tracking_*) and multi-object tracking (carla_mot_*)
 # ---------------------------------------------------------------------------
 
 CARLA_VIDEO_SHAPE = (None, *CARLA_IMAGE_SHAPE)
+CARLA_CITATION = """
+@inproceedings{Dosovitskiy17,
+  title = {{CARLA}: {An} Open Urban Driving Simulator},
+  author = {Alexey Dosovitskiy and German Ros and Felipe Codevilla and Antonio Lopez and Vladlen Koltun},
+  booktitle = {Proceedings of the 1st Annual Conference on Robot Learning},
+  pages = {1--16},
+  year = {2017}
+}
+"""
 MOT_ANNOTATION_COLUMNS = 9
 
 
@@ -861,3 +896,235 @@ def carla_green_screen_examples(
                 ),
             },
         )
+
+
+# images[] keys armory's green-screen builders pop without a default: each entry must carry them.
+CARLA_STREET_REQUIRED_IMAGE_KEYS = ("date_captured", "license", "coco_url", "flickr_url", "video_id", "frame_index")
+CARLA_OVERHEAD_REQUIRED_IMAGE_KEYS = ("date_captured", "license", "coco_url", "flickr_url")
+
+
+def carla_street_green_screen_examples(
+    split_dir: epath.PathLike, *, archive: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """carla_green_screen_examples for the street-level layout (carla_obj_det_dev/test): `_out/` holds
+    the annotations, `sensor.camera.depth.2/`, `foreground_mask/` and `patch_metadata/`; boxes are xyxy."""
+    return carla_green_screen_examples(
+        split_dir,
+        archive=archive,
+        annotation_file="_out/kwcoco_annotations_without_patch_and_sans_tiny_objects.json",
+        rgb_dir="",
+        depth_dir="_out/sensor.camera.depth.2",
+        mask_dir="_out/foreground_mask",
+        patch_dir="_out/patch_metadata",
+        box_format="xyxy",
+        required_drop=CARLA_STREET_REQUIRED_IMAGE_KEYS,
+    )
+
+
+def carla_overhead_green_screen_examples(
+    split_dir: epath.PathLike, *, archive: str, max_depth_perturb_meters: Callable[[str], float] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """carla_green_screen_examples for the overhead layout (carla_over_obj_det_dev/test):
+    `kwcoco_annotations.json`, `rgb/`, `depth/`, `foreground_mask/`, `patch_metadata/`; boxes are xywh."""
+    return carla_green_screen_examples(
+        split_dir,
+        archive=archive,
+        annotation_file="kwcoco_annotations.json",
+        rgb_dir="rgb",
+        depth_dir="depth",
+        mask_dir="foreground_mask",
+        patch_dir="patch_metadata",
+        box_format="xywh",
+        required_drop=CARLA_OVERHEAD_REQUIRED_IMAGE_KEYS,
+        max_depth_perturb_meters=max_depth_perturb_meters,
+    )
+
+
+# ---- RESISC (resisc45, resisc45_split, resisc10_poison, resisc45_densenet121_..._adversarial224x224)
+
+RESISC45_LABELS = (
+    "airplane", "airport", "baseball_diamond", "basketball_court", "beach", "bridge", "chaparral",
+    "church", "circular_farmland", "cloud", "commercial_area", "dense_residential", "desert", "forest",
+    "freeway", "golf_course", "ground_track_field", "harbor", "industrial_area", "intersection", "island",
+    "lake", "meadow", "medium_residential", "mobile_home_park", "mountain", "overpass", "palace",
+    "parking_lot", "railway", "railway_station", "rectangular_farmland", "river", "roundabout", "runway",
+    "sea_ice", "ship", "snowberg", "sparse_residential", "stadium", "storage_tank", "tennis_court",
+    "terrace", "thermal_power_station", "wetland",
+)  # fmt: skip
+
+RESISC45_CITATION = """\
+@article{Cheng_2017,
+   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
+   volume={105},
+   ISSN={1558-2256},
+   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
+   DOI={10.1109/jproc.2017.2675998},
+   number={10},
+   journal={Proceedings of the IEEE},
+   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
+   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
+   year={2017},
+   month={Oct},
+   pages={1865-1883}
+}
+"""
+
+
+def resisc_class_files(
+    split_dir: epath.Path, labels: Sequence[str], *, where: str, archive: str
+) -> list[tuple[str, epath.Path]]:
+    """(label, path) of every .jpg in the class folders `split_dir/<label>/`, sorted by label order then name.
+
+    `where` names `split_dir` inside `archive` in messages. Raises ValueError naming the archive when
+    `split_dir` or a class folder is missing or holds no .jpg, or when an unknown class folder is present.
+    """
+    if not split_dir.is_dir():
+        raise ValueError(f"Folder {where}/ is missing from {archive} (looked in {split_dir}).")
+    found = {p.name for p in split_dir.iterdir() if p.is_dir()}
+    unknown = sorted(found - set(labels))
+    if unknown:
+        raise ValueError(f"{archive} holds unknown class folder(s) {unknown} under {where}/.")
+    items = []
+    for label in labels:
+        if label not in found:
+            raise ValueError(f"Class folder {where}/{label} is missing from {archive}.")
+        files = sorted(p for p in (split_dir / label).iterdir() if p.name.endswith(".jpg"))
+        if not files:
+            raise ValueError(f"Class folder {where}/{label} in {archive} holds no .jpg files.")
+        items.extend((label, p) for p in files)
+    return items
+
+
+# ---------------------------------------------------------------------------
+# ---- LibriSpeech: speaker/chapter tables, transcripts, examples, text configs
+# (librispeech_full, librispeech_dev_test, librispeech_dev_clean_split, librispeech_adversarial)
+# ---------------------------------------------------------------------------
+
+LIBRISPEECH_SAMPLE_RATE = 16000
+LIBRISPEECH_SPEAKER_FIELDS = ("speaker_id", "gender", "subset", "minutes", "name")
+LIBRISPEECH_CHAPTER_FIELDS = (
+    "chapter_id",
+    "speaker_id",
+    "minutes",
+    "subset",
+    "project_id",
+    "book_id",
+    "chapter_title",
+    "project_title",
+)
+# The 40 speakers of dev-clean, in ARMORY's label order: the class names of a speaker label.
+LIBRISPEECH_DEV_CLEAN_SPEAKERS = (  # noqa: SIM905 (40 ids as one packed string, not 40 lines)
+    "84 174 251 422 652 777 1272 1462 1673 1919 1988 1993 2035 2078 2086 2277 2412 2428 2803 2902 "
+    "3000 3081 3170 3536 3576 3752 3853 5338 5536 5694 5895 6241 6295 6313 6319 6345 7850 7976 8297 8842"
+).split()
+
+
+class LibrispeechTextConfig(tfds.core.BuilderConfig):
+    """Chooses how the transcript is stored: plain text or subword ids."""
+
+    def __init__(self, *, version: str, vocab_size: int | None = None, **kwargs: Any) -> None:
+        super().__init__(version=tfds.core.Version(version), **kwargs)
+        self.vocab_size = vocab_size
+
+    @property
+    def text_encoder_config(self) -> tfds.deprecated.text.TextEncoderConfig | None:
+        if self.vocab_size is None:
+            return None
+        return tfds.deprecated.text.TextEncoderConfig(
+            encoder_cls=tfds.deprecated.text.SubwordTextEncoder, vocab_size=self.vocab_size
+        )
+
+
+def librispeech_text_configs(version: str) -> list[LibrispeechTextConfig]:
+    """`plain_text` plus `subwords8k` / `subwords32k` (a TFDS SubwordTextEncoder of vocab 2**13 / 2**15)."""
+    return [
+        LibrispeechTextConfig(name="plain_text", version=version, description="Transcripts as plain text."),
+        LibrispeechTextConfig(
+            name="subwords8k", version=version, vocab_size=2**13, description="Transcripts as subword ids (vocab 8k)."
+        ),
+        LibrispeechTextConfig(
+            name="subwords32k", version=version, vocab_size=2**15, description="Transcripts as subword ids (vocab 32k)."
+        ),
+    ]
+
+
+def read_librispeech_table(path: epath.Path, fields: Sequence[str], archive: str) -> dict[int, dict[str, str]]:
+    """Parse a pipe-separated LibriSpeech table, skipping ';' comment lines.
+
+    The last field keeps any '|' it contains (a real SPEAKERS.TXT name is `|CBW|Simon`).
+    """
+    if not path.exists():
+        raise FileNotFoundError(f"{path.name} missing from {archive} (expected at {path})")
+    table = {}
+    for line in path.read_text().splitlines():
+        if line.startswith(";") or not line.strip():
+            continue
+        values = line.split("|", len(fields) - 1)
+        table[int(values[0])] = {k: v.strip() for k, v in zip(fields[1:], values[1:], strict=False)}
+    return table
+
+
+def librispeech_download(
+    dl_manager: tfds.download.DownloadManager, url_base: str, archives: dict[str, str]
+) -> dict[str, epath.Path]:
+    """Download and extract `url_base + file` for every split -> file of `archives`; split -> extract dir."""
+    urls = {split: url_base + archive for split, archive in archives.items()}
+    return {split: epath.Path(d) for split, d in dl_manager.download_and_extract(urls).items()}
+
+
+def librispeech_metadata(directory: epath.Path, archive: str) -> dict[str, dict[int, dict[str, str]]]:
+    """`speakers` and `chapters` tables (for `info.metadata`) from SPEAKERS.TXT / CHAPTERS.TXT in `directory`."""
+    return {
+        "speakers": read_librispeech_table(directory / "SPEAKERS.TXT", LIBRISPEECH_SPEAKER_FIELDS, archive),
+        "chapters": read_librispeech_table(directory / "CHAPTERS.TXT", LIBRISPEECH_CHAPTER_FIELDS, archive),
+    }
+
+
+def librispeech_transcripts(
+    directory: epath.Path, archive: str, *, top: str = "LibriSpeech/<subset>"
+) -> Iterator[tuple[str, str, epath.Path]]:
+    """Yield (utterance id, transcript, flac path) for every line of every transcript file.
+
+    Transcripts are `<top>/<speaker>/<chapter>/*.txt` under `directory`, sorted; each `<...>` part of `top`
+    matches any one directory (the official archives: `LibriSpeech/<subset>`; ARMORY's re-split: `<top>`).
+    """
+    files = sorted(directory.glob(re.sub(r"<[^>]*>", "*", top) + "/*/*/*.txt"))
+    if not files:
+        raise FileNotFoundError(f"no {top}/<speaker>/<chapter>/*.txt transcripts in {archive}")
+    for transcript_file in files:
+        for line in transcript_file.read_text().splitlines():
+            if not line.strip():
+                continue
+            key, _, text = line.strip().partition(" ")
+            yield key, text, transcript_file.parent / f"{key}.flac"
+
+
+def librispeech_examples(
+    directory: epath.Path,
+    archive: str,
+    *,
+    top: str = "LibriSpeech/<subset>",
+    speakers: Sequence[str] | None = None,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (utterance id, example) with `id`, `speaker_id`, `chapter_id`, `speech` (the flac) and `text`.
+
+    With `speakers` (class names), the example also gets `label` = the speaker id, which must be one of them.
+    """
+    for key, text, flac in librispeech_transcripts(directory, archive, top=top):
+        if not flac.exists():
+            raise FileNotFoundError(f"{flac.name} (listed in a transcript) missing from {archive}")
+        speaker_id, chapter_id, _ = key.split("-")
+        example = {
+            "id": key,
+            "speaker_id": int(speaker_id),
+            "chapter_id": int(chapter_id),
+            "speech": flac,
+            "text": text,
+        }
+        if speakers is not None:
+            if speaker_id not in speakers:
+                raise ValueError(
+                    f"{flac.name} in {archive}: speaker {speaker_id} is not one of the {len(speakers)} labels"
+                )
+            example["label"] = speaker_id
+        yield key, example

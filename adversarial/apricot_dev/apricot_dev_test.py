@@ -1,12 +1,10 @@
 """Offline build of apricot_dev from dummy_data/ (see dummy_data/make.py for what each image exercises)."""
 
-import json
-import shutil
-import tempfile
-
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
+
+from tests.dummy_sources.apricot import CopiedDummyData
 
 from . import apricot_dev as builder_module
 
@@ -19,51 +17,41 @@ class ApricotDevTest(tfds.testing.DatasetBuilderTestCase):
     DL_EXTRACT_RESULT = "apricot_dev"
 
 
-def _examples(root: epath.Path, split: str) -> dict[int, dict]:
-    builder = builder_module.ApricotDev(data_dir=str(root / "data"))
-    return dict(builder._generate_examples(root, split))
-
-
-class ApricotDevRulesTest(tfds.testing.TestCase):
+class ApricotDevRulesTest(CopiedDummyData, tfds.testing.TestCase):
     """Rules from the facts, checked on the generated examples and on broken copies of the dummy data."""
+
+    DUMMY = DUMMY
+    BUILDER = builder_module.ApricotDev
 
     def setUp(self):
         super().setUp()
-        self.root = epath.Path(tempfile.mkdtemp())
-        shutil.copytree(DUMMY, self.root, dirs_exist_ok=True)
         self.json_path = self.root / "APRICOT" / "Annotations" / "apricot_dev_all_annotations.json"
 
-    def tearDown(self):
-        shutil.rmtree(self.root)
-        super().tearDown()
-
     def _edit(self, fn) -> None:
-        data = json.loads(self.json_path.read_text())
-        fn(data)
-        self.json_path.write_text(json.dumps(data))
+        self.edit_json(self.json_path, fn)
 
     def test_uncertain_label_count_is_81(self):
         """Chosen 81 (tfdsv4), not master's 91: id 80 is accepted, 81 is rejected naming the file."""
         labels = builder_module.ApricotDev(data_dir=str(self.root / "data")).info.features["objects"]["labels"]
         self.assertEqual(labels.num_classes, 81)
-        objects = _examples(self.root, "ssd")[3]["objects"]
+        objects = self.examples("ssd")[3]["objects"]
         self.assertEqual([o["labels"] for o in objects], [12, 80])
         self._edit(lambda d: d["annotations"][4].update(category_id=81))
         with self.assertRaisesRegex(ValueError, r"apricot_dev_all_annotations\.json.*category_id 81"):
-            _examples(self.root, "ssd")
+            self.examples("ssd")
 
     def test_split_from_first_patch_annotation(self):
-        self.assertEqual(sorted(_examples(self.root, "frcnn")), [1, 4])
-        self.assertEqual(sorted(_examples(self.root, "retinanet")), [2])
-        self.assertEqual(sorted(_examples(self.root, "ssd")), [3])
+        self.assertEqual(sorted(self.examples("frcnn")), [1, 4])
+        self.assertEqual(sorted(self.examples("retinanet")), [2])
+        self.assertEqual(sorted(self.examples("ssd")), [3])
 
     def test_optional_fields_defaults_and_box_clipping(self):
-        ex = _examples(self.root, "frcnn")[1]
+        ex = self.examples("frcnn")[1]
         patch, person = ex["objects"]
         self.assertEqual((patch["patch_id"], patch["is_warped"], list(patch["angle"])), (3, True, [0, 1, 2]))
         self.assertEqual((person["patch_id"], person["is_warped"], list(person["angle"])), (-1, False, [-1] * 3))
         np.testing.assert_allclose(list(patch["boxes"]), [2 / 12, 2 / 16, 7 / 12, 8 / 16])
-        clipped = _examples(self.root, "ssd")[3]["objects"][0]["boxes"]
+        clipped = self.examples("ssd")[3]["objects"][0]["boxes"]
         np.testing.assert_allclose(list(clipped), [8 / 12, 10 / 16, 1.0, 1.0])
         # Whole-JSON lists are copied into every example with exactly the declared keys.
         self.assertEqual(len(ex["patches"]), 60)
@@ -72,22 +60,22 @@ class ApricotDevRulesTest(tfds.testing.TestCase):
     def test_image_without_patch_is_an_error(self):
         self._edit(lambda d: d["annotations"][2].update(patch_id=-1))
         with self.assertRaisesRegex(ValueError, r"img_0002\.jpg.*no annotation with a patch_id"):
-            _examples(self.root, "frcnn")
+            self.examples("frcnn")
 
     def test_box_outside_image_names_the_file(self):
         self._edit(lambda d: d["annotations"][1].update(bbox=[20, 0, 3, 3]))
         with self.assertRaisesRegex(ValueError, r"img_0001\.jpg.*entirely outside"):
-            _examples(self.root, "frcnn")
+            self.examples("frcnn")
 
     def test_missing_image_names_file_and_archive(self):
         (self.root / "APRICOT" / "Images" / "dev" / "img_0002.jpg").unlink()
         with self.assertRaisesRegex(FileNotFoundError, r"img_0002\.jpg.*apricot_dev\.tar\.gz"):
-            _examples(self.root, "retinanet")
+            self.examples("retinanet")
 
     def test_missing_annotations_names_file_and_archive(self):
         self.json_path.unlink()
         with self.assertRaisesRegex(FileNotFoundError, r"apricot_dev_all_annotations\.json.*apricot_dev\.tar\.gz"):
-            _examples(self.root, "frcnn")
+            self.examples("frcnn")
 
 
 if __name__ == "__main__":

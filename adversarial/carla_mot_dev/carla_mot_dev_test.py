@@ -7,18 +7,17 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from tests.dummy_sources import carla
+
 from . import carla_mot_dev as builder_module
 
 _DUMMY = epath.Path(__file__).parent / "dummy_data"
 
 
-class CarlaMOTDevTest(tfds.testing.DatasetBuilderTestCase):
+class CarlaMOTDevTest(carla.VideoExamples, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = builder_module.CarlaMOTDev
     SPLITS = {"dev": 2}
     DL_EXTRACT_RESULT = ""  # dummy_data/ itself is the extracted archive (it holds dev/)
-
-    def _examples(self, split_dir: epath.Path) -> list:
-        return list(self.DATASET_CLASS(data_dir=self.tmp_dir)._generate_examples(split_dir))
 
     def test_example_content(self):
         (k0, first), (k1, second) = self._examples(_DUMMY / "dev")

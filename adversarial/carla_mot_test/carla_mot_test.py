@@ -18,16 +18,6 @@ from dsbuild import builder_helpers as bh
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_mot_test_1.0.1.tar.gz"
 _ARCHIVE = "carla_mot_test_1.0.1.tar.gz"
 
-_CITATION = """
-@inproceedings{Dosovitskiy17,
-  title = {{CARLA}: {An} Open Urban Driving Simulator},
-  author = {Alexey Dosovitskiy and German Ros and Felipe Codevilla and Antonio Lopez and Vladlen Koltun},
-  booktitle = {Proceedings of the 1st Annual Conference on Robot Learning},
-  pages = {1--16},
-  year = {2017}
-}
-"""
-
 
 class CarlaMOTTest(tfds.core.GeneratorBasedBuilder):
     """Synthetic CARLA multi-object tracking videos with a static green-screen patch (test)."""
@@ -46,7 +36,7 @@ class CarlaMOTTest(tfds.core.GeneratorBasedBuilder):
             features=bh.carla_mot_features(),
             supervised_keys=None,
             homepage="https://carla.org",
-            citation=_CITATION,
+            citation=bh.CARLA_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):

@@ -7,18 +7,17 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from tests.dummy_sources import carla
+
 from . import carla_mot_test as builder_module
 
 _DUMMY = epath.Path(__file__).parent / "dummy_data"
 
 
-class CarlaMOTTestTest(tfds.testing.DatasetBuilderTestCase):
+class CarlaMOTTestTest(carla.VideoExamples, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = builder_module.CarlaMOTTest
     SPLITS = {"test": 1}
     DL_EXTRACT_RESULT = ""  # dummy_data/ itself is the extracted archive (it holds test/)
-
-    def _examples(self, split_dir: epath.Path) -> list:
-        return list(self.DATASET_CLASS(data_dir=self.tmp_dir)._generate_examples(split_dir))
 
     def test_example_content(self):
         [(key, example)] = self._examples(_DUMMY / "test")

@@ -31,7 +31,6 @@ from dsbuild import builder_helpers as bh
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_od_test_2.0.0.tar.gz"
 _ARCHIVE = "carla_od_test_2.0.0.tar.gz"
 _SPLIT = "test"
-_REQUIRED_IMAGE_KEYS = ("date_captured", "license", "coco_url", "flickr_url", "video_id", "frame_index")
 
 
 class CarlaObjDetTest(tfds.core.GeneratorBasedBuilder):
@@ -57,14 +56,4 @@ class CarlaObjDetTest(tfds.core.GeneratorBasedBuilder):
         return {_SPLIT: self._generate_examples(root / _SPLIT)}
 
     def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_green_screen_examples(
-            split_dir,
-            archive=_ARCHIVE,
-            annotation_file="_out/kwcoco_annotations_without_patch_and_sans_tiny_objects.json",
-            rgb_dir="",
-            depth_dir="_out/sensor.camera.depth.2",
-            mask_dir="_out/foreground_mask",
-            patch_dir="_out/patch_metadata",
-            box_format="xyxy",
-            required_drop=_REQUIRED_IMAGE_KEYS,
-        )
+        return bh.carla_street_green_screen_examples(split_dir, archive=_ARCHIVE)

@@ -35,7 +35,6 @@ _URLS = {
     "2.0.1": "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_over_od_dev_2.0.1.tar.gz",
 }
 _SPLIT = "dev"
-_REQUIRED_IMAGE_KEYS = ("date_captured", "license", "coco_url", "flickr_url")
 
 
 def _max_depth_perturb_meters(file_name: str) -> float:
@@ -74,15 +73,8 @@ class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
         return {_SPLIT: self._generate_examples(root / _SPLIT, url.rsplit("/", 1)[-1])}
 
     def _generate_examples(self, split_dir: epath.Path, archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_green_screen_examples(
+        return bh.carla_overhead_green_screen_examples(
             split_dir,
             archive=archive,
-            annotation_file="kwcoco_annotations.json",
-            rgb_dir="rgb",
-            depth_dir="depth",
-            mask_dir="foreground_mask",
-            patch_dir="patch_metadata",
-            box_format="xywh",
-            required_drop=_REQUIRED_IMAGE_KEYS,
             max_depth_perturb_meters=_max_depth_perturb_meters if self._has_max_depth else None,
         )

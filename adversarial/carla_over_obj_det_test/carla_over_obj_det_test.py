@@ -30,7 +30,6 @@ from dsbuild import builder_helpers as bh
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_over_od_test_2.0.0.tar.gz"
 _ARCHIVE = "carla_over_od_test_2.0.0.tar.gz"
-_REQUIRED_IMAGE_KEYS = ("date_captured", "license", "coco_url", "flickr_url")
 # attack goal (folder under test/) -> allowed depth perturbation of the patch, metres
 _GOALS = {"hallucination": 3.0, "disappearance": 0.03}
 
@@ -60,15 +59,6 @@ class CarlaOverObjDetTest(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(
         self, split_dir: epath.Path, max_depth_perturb_meters: float
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_green_screen_examples(
-            split_dir,
-            archive=_ARCHIVE,
-            annotation_file="kwcoco_annotations.json",
-            rgb_dir="rgb",
-            depth_dir="depth",
-            mask_dir="foreground_mask",
-            patch_dir="patch_metadata",
-            box_format="xywh",
-            required_drop=_REQUIRED_IMAGE_KEYS,
-            max_depth_perturb_meters=lambda _file_name: max_depth_perturb_meters,
+        return bh.carla_overhead_green_screen_examples(
+            split_dir, archive=_ARCHIVE, max_depth_perturb_meters=lambda _file_name: max_depth_perturb_meters
         )

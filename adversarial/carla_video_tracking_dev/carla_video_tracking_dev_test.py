@@ -8,18 +8,17 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from tests.dummy_sources import carla
+
 from . import carla_video_tracking_dev as builder_module
 
 _DUMMY = epath.Path(__file__).parent / "dummy_data"
 
 
-class CarlaVideoTrackingDevTest(tfds.testing.DatasetBuilderTestCase):
+class CarlaVideoTrackingDevTest(carla.VideoExamples, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = builder_module.CarlaVideoTrackingDev
     SPLITS = {"dev": 2}
     DL_EXTRACT_RESULT = ""  # dummy_data/ itself is the extracted archive (it holds dev/)
-
-    def _examples(self, split_dir: epath.Path) -> list:
-        return list(self.DATASET_CLASS(data_dir=self.tmp_dir)._generate_examples(split_dir))
 
     def test_frame_rate_metadata(self):
         self.assertEqual(self.DATASET_CLASS(data_dir=self.tmp_dir).info.metadata["frame_rate"], 10)

@@ -13,16 +13,6 @@ from dsbuild import builder_helpers as bh
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_video_tracking_test_2.0.0.tar.gz"
 _ARCHIVE = "carla_video_tracking_test_2.0.0.tar.gz"
 
-_CITATION = """
-@inproceedings{Dosovitskiy17,
-  title = {{CARLA}: {An} Open Urban Driving Simulator},
-  author = {Alexey Dosovitskiy and German Ros and Felipe Codevilla and Antonio Lopez and Vladlen Koltun},
-  booktitle = {Proceedings of the 1st Annual Conference on Robot Learning},
-  pages = {1--16},
-  year = {2017}
-}
-"""
-
 
 class CarlaVideoTrackingTest(tfds.core.GeneratorBasedBuilder):
     """CARLA single-object tracking videos (960x1280 frames) with a green-screen patch region (test)."""
@@ -41,7 +31,7 @@ class CarlaVideoTrackingTest(tfds.core.GeneratorBasedBuilder):
             features=bh.carla_video_tracking_features(),
             supervised_keys=None,
             homepage="https://carla.org",
-            citation=_CITATION,
+            citation=bh.CARLA_CITATION,
             # Unlike the dev builder, armory's test builder declares no frame_rate metadata.
         )
 

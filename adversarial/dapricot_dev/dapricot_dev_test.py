@@ -1,12 +1,10 @@
 """Offline build of dapricot_dev from dummy_data/ (see dummy_data/make.py for what each scene exercises)."""
 
-import json
-import shutil
-import tempfile
-
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
+
+from tests.dummy_sources.apricot import CopiedDummyData
 
 from . import dapricot_dev as builder_module
 
@@ -19,38 +17,27 @@ class DapricotDevTest(tfds.testing.DatasetBuilderTestCase):
     DL_EXTRACT_RESULT = "dapricot_dev"
 
 
-def _examples(root: epath.Path, split: str) -> dict[int, dict]:
-    builder = builder_module.DapricotDev(data_dir=str(root / "data"))
-    return dict(builder._generate_examples(root, split))
-
-
-class DapricotDevRulesTest(tfds.testing.TestCase):
+class DapricotDevRulesTest(CopiedDummyData, tfds.testing.TestCase):
     """Rules from the facts, checked on the generated examples and on broken copies of the dummy data."""
+
+    DUMMY = DUMMY
+    BUILDER = builder_module.DapricotDev
 
     def setUp(self):
         super().setUp()
-        self.root = epath.Path(tempfile.mkdtemp())
-        shutil.copytree(DUMMY, self.root, dirs_exist_ok=True)
         self.ann_dir = self.root / "dev" / "annotations"
 
-    def tearDown(self):
-        shutil.rmtree(self.root)
-        super().tearDown()
-
     def _edit(self, scene: str, camera: int, fn) -> None:
-        path = self.ann_dir / f"labels_scene_{scene}_camera_{camera}.json"
-        data = json.loads(path.read_text())
-        fn(data)
-        path.write_text(json.dumps(data))
+        self.edit_json(self.ann_dir / f"labels_scene_{scene}_camera_{camera}.json", fn)
 
     def test_keys_count_all_scenes_before_split_filter(self):
         # Scene 01 sorted: spd..dist15 (key 0), stp..dist5 (key 1); scene 06 key 2; scene 14 key 3.
-        self.assertEqual(sorted(_examples(self.root, "large")), [1, 3])
-        self.assertEqual(sorted(_examples(self.root, "medium")), [2])
-        self.assertEqual(sorted(_examples(self.root, "small")), [0])
+        self.assertEqual(sorted(self.examples("large")), [1, 3])
+        self.assertEqual(sorted(self.examples("medium")), [2])
+        self.assertEqual(sorted(self.examples("small")), [0])
 
     def test_example_fields(self):
-        ex = _examples(self.root, "large")[3]
+        ex = self.examples("large")[3]
         self.assertEqual(
             [i["file_name"] for i in ex["images"]], [f"scene_14_camera_{c}_STP_100_dist5.JPG" for c in (1, 2, 3)]
         )
@@ -76,7 +63,7 @@ class DapricotDevRulesTest(tfds.testing.TestCase):
         with self.assertRaisesRegex(
             ValueError, r"scene_6_camera_2_pxg_50_dist10\.JPG.*no annotation with a segmentation"
         ):
-            _examples(self.root, "medium")
+            self.examples("medium")
 
     def test_two_polygons_is_an_error(self):
         def two(d):
@@ -85,22 +72,22 @@ class DapricotDevRulesTest(tfds.testing.TestCase):
 
         self._edit("06", 1, two)
         with self.assertRaisesRegex(ValueError, r"scene_6_camera_1_pxg_50_dist10\.JPG.*exactly one polygon"):
-            _examples(self.root, "medium")
+            self.examples("medium")
 
     def test_bad_file_name_is_an_error(self):
         self._edit("06", 1, lambda d: d["images"][0].update(file_name="scene_6_camera_1_xxx_50_dist10.JPG"))
         with self.assertRaisesRegex(ValueError, r"scene_6_camera_1_xxx_50_dist10\.JPG.*not a D-APRICOT file name"):
-            _examples(self.root, "medium")
+            self.examples("medium")
 
     def test_cameras_must_match(self):
         self._edit("06", 3, lambda d: d["images"][0].update(file_name="scene_6_camera_3_pxg_60_dist10.JPG"))
         with self.assertRaisesRegex(ValueError, r"camera 3 image 'scene_6_camera_3_pxg_60_dist10\.JPG' does not match"):
-            _examples(self.root, "medium")
+            self.examples("medium")
 
     def test_missing_scene_names_file_and_archive(self):
         (self.ann_dir / "scene_14_camera_2_CC_values.csv").unlink()
         with self.assertRaisesRegex(FileNotFoundError, r"scene_14_camera_2_CC_values\.csv.*dapricot_dev\.tar\.gz"):
-            _examples(self.root, "large")
+            self.examples("large")
 
 
 if __name__ == "__main__":

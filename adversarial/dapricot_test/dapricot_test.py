@@ -1,15 +1,7 @@
 """D-APRICOT test partition: green-screen scenes photographed by three cameras.
 
-Each example is one scene photo as seen by cameras 1-3 (every field is a length-3 list). The photo's
-file name `scene_S_camera_C_<stp|pxg|spd>_<H>_<dist5|dist10|dist15>.JPG` gives the green-screen shape
-(octagon, diamond, rect) and the split (dist5 -> large, dist10 -> medium, dist15 -> small). Each image
-needs an annotation with exactly one segmentation polygon: the green screen, stored as rounded (x, y)
-vertices in patch_metadata/gs_coords with the colour-checker values of the scene and of the reference.
-Boxes are normalised by each camera's own image size (the real images all share one size, 1008x756).
-
-Deviation from the source feature tree: `categories`, `objects` and `patch_metadata` are Sequences of
-length None instead of 3, because TFDS cannot read back a length-3 Sequence of variable-length
-Sequences (tensorflow/datasets#2243); every example still holds exactly 3 entries.
+Same layout, rules and feature tree as dapricot_dev (see its module docstring and
+`dsbuild.builder_helpers.dapricot_examples`); only the archive and its 12 scenes differ.
 """
 
 import tensorflow_datasets as tfds

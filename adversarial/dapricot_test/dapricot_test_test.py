@@ -4,11 +4,10 @@ The conversion rules are shared with dapricot_dev and tested there and in
 tests/test_builder_helpers_coco.py; this file checks what differs: the partition and its 12 scenes.
 """
 
-import shutil
-import tempfile
-
 import tensorflow_datasets as tfds
 from etils import epath
+
+from tests.dummy_sources.apricot import CopiedDummyData
 
 from . import dapricot_test as builder_module
 
@@ -21,30 +20,20 @@ class DapricotTestTest(tfds.testing.DatasetBuilderTestCase):
     DL_EXTRACT_RESULT = "dapricot_test"
 
 
-class DapricotTestScenesTest(tfds.testing.TestCase):
-    def setUp(self):
-        super().setUp()
-        self.root = epath.Path(tempfile.mkdtemp())
-        shutil.copytree(DUMMY, self.root, dirs_exist_ok=True)
-
-    def tearDown(self):
-        shutil.rmtree(self.root)
-        super().tearDown()
-
-    def _examples(self, split: str) -> dict[int, dict]:
-        builder = builder_module.DapricotTest(data_dir=str(self.root / "data"))
-        return dict(builder._generate_examples(self.root, split))
+class DapricotTestScenesTest(CopiedDummyData, tfds.testing.TestCase):
+    DUMMY = DUMMY
+    BUILDER = builder_module.DapricotTest
 
     def test_keys_follow_scene_order(self):
         # One photo per scene, scenes 02..15 in order: keys 0..11; dist15 photos are scenes 04, 07, 09, 15.
-        small = self._examples("small")
+        small = self.examples("small")
         self.assertEqual(sorted(small), [2, 4, 6, 11])
         self.assertEqual(small[11]["patch_metadata"][0]["shape"], "rect")
 
     def test_missing_scene_names_file_and_archive(self):
         (self.root / "test" / "annotations" / "labels_scene_13_camera_1.json").unlink()
         with self.assertRaisesRegex(FileNotFoundError, r"labels_scene_13_camera_1\.json.*dapricot_test\.tar\.gz"):
-            self._examples("large")
+            self.examples("large")
 
 
 if __name__ == "__main__":

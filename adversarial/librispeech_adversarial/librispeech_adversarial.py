@@ -19,6 +19,8 @@ from typing import ClassVar
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild import builder_helpers as bh
+
 _URL = (
     "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/"
     "LibriSpeech_SincNet_UnivPerturbation_and_PGD.tar.gz"
@@ -26,48 +28,6 @@ _URL = (
 _ARCHIVE = "LibriSpeech_SincNet_UnivPerturbation_and_PGD.tar.gz"
 _CLEAN = "clean"
 _ADVERSARIAL = ("adversarial_univperturbation", "adversarial_perturbation")
-_SPEAKERS = [
-    "84",
-    "174",
-    "251",
-    "422",
-    "652",
-    "777",
-    "1272",
-    "1462",
-    "1673",
-    "1919",
-    "1988",
-    "1993",
-    "2035",
-    "2078",
-    "2086",
-    "2277",
-    "2412",
-    "2428",
-    "2803",
-    "2902",
-    "3000",
-    "3081",
-    "3170",
-    "3536",
-    "3576",
-    "3752",
-    "3853",
-    "5338",
-    "5536",
-    "5694",
-    "5895",
-    "6241",
-    "6295",
-    "6313",
-    "6319",
-    "6345",
-    "7850",
-    "7976",
-    "8297",
-    "8842",
-]
 
 
 def clean_clips(clean_dir: epath.Path) -> list[tuple[str, str, str]]:
@@ -95,7 +55,7 @@ class LibrispeechAdversarial(tfds.core.GeneratorBasedBuilder):
                     "audio": tfds.features.FeaturesDict(
                         {name: tfds.features.Audio() for name in (_CLEAN, *_ADVERSARIAL)}
                     ),
-                    "label": tfds.features.ClassLabel(names=_SPEAKERS),
+                    "label": tfds.features.ClassLabel(names=bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS),
                 }
             ),
             supervised_keys=("audio", "label"),
@@ -112,7 +72,7 @@ class LibrispeechAdversarial(tfds.core.GeneratorBasedBuilder):
         seen: dict[str, str] = {}
         for speaker, chapter, name in clips:
             rel = f"{speaker}/{chapter}/{name}"
-            if speaker not in _SPEAKERS:
+            if speaker not in bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS:
                 raise ValueError(f"data/{_CLEAN}/{rel} in {_ARCHIVE}: {speaker} is not one of the 40 speakers")
             if name in seen:
                 raise ValueError(f"clip name {name} is not unique in {_ARCHIVE}: {seen[name]} and {rel}")

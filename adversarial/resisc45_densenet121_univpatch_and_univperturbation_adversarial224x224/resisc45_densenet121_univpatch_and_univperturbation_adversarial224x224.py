@@ -17,6 +17,7 @@ from __future__ import annotations
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild import builder_helpers as bh
 from dsbuild.builder_helpers import require_file
 
 _URL = (
@@ -24,15 +25,7 @@ _URL = (
     "resisc45_densenet121_univpatch_and_univperturbation_adversarial_224x224_1.0.1.tar.gz"
 )
 _ARCHIVE = _URL.rsplit("/", 1)[1]
-_LABELS = [
-    "airplane", "airport", "baseball_diamond", "basketball_court", "beach", "bridge", "chaparral",
-    "church", "circular_farmland", "cloud", "commercial_area", "dense_residential", "desert", "forest",
-    "freeway", "golf_course", "ground_track_field", "harbor", "industrial_area", "intersection", "island",
-    "lake", "meadow", "medium_residential", "mobile_home_park", "mountain", "overpass", "palace",
-    "parking_lot", "railway", "railway_station", "rectangular_farmland", "river", "roundabout", "runway",
-    "sea_ice", "ship", "snowberg", "sparse_residential", "stadium", "storage_tank", "tennis_court",
-    "terrace", "thermal_power_station", "wetland",
-]  # fmt: skip
+_LABELS = list(bh.RESISC45_LABELS)
 _TARGET_INDEX = 21
 _KINDS = ("clean", "adversarial_univperturbation", "adversarial_univpatch")
 

@@ -48,17 +48,4 @@ class CarlaOverObjDetTrain(tfds.core.GeneratorBasedBuilder):
         return {split: self._generate_examples(root / split) for split in ("train", "val")}
 
     def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        categories, examples = bh.read_carla_kwcoco(
-            split_dir / "kwcoco_annotations.json",
-            archive=_ARCHIVE,
-            box_format="xywh",
-            optional_drop=_DROPPED_IMAGE_KEYS,
-            crowd_from_annotations=False,  # no iscrowd in the train JSON: always False
-        )
-        for key, (info, objects) in enumerate(examples, start=1):
-            rgb = bh.require_file(split_dir / "rgb" / info["file_name"], _ARCHIVE)
-            depth = bh.require_file(split_dir / "depth" / info["file_name"], _ARCHIVE)
-            yield (
-                key,
-                {"image": [rgb, depth], "images": [info, info], "categories": categories, "objects": objects},
-            )
+        return bh.carla_train_examples(split_dir, archive=_ARCHIVE, dropped_image_keys=_DROPPED_IMAGE_KEYS)

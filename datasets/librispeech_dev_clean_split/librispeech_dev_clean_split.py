@@ -28,6 +28,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild import builder_helpers as bh
+
 _HOMEPAGE = "http://www.openslr.org/12"
 _BASE_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/librispeech/"
 _ARCHIVES = {
@@ -35,62 +37,10 @@ _ARCHIVES = {
     "validation": "librispeech-dev-clean-val.tar.gz",
     "test": "librispeech-dev-clean-test.tar.gz",
 }
+# Each archive's one top-level dir (name unknown, see above).
+_TOP = "<top>"
 # Sub-dirs of the train archive searched for SPEAKERS.TXT / CHAPTERS.TXT, in this order.
 _METADATA_DIRS = ("val", "test", "train")
-_SPEAKERS = [
-    "84",
-    "174",
-    "251",
-    "422",
-    "652",
-    "777",
-    "1272",
-    "1462",
-    "1673",
-    "1919",
-    "1988",
-    "1993",
-    "2035",
-    "2078",
-    "2086",
-    "2277",
-    "2412",
-    "2428",
-    "2803",
-    "2902",
-    "3000",
-    "3081",
-    "3170",
-    "3536",
-    "3576",
-    "3752",
-    "3853",
-    "5338",
-    "5536",
-    "5694",
-    "5895",
-    "6241",
-    "6295",
-    "6313",
-    "6319",
-    "6345",
-    "7850",
-    "7976",
-    "8297",
-    "8842",
-]
-_SAMPLE_RATE = 16000
-_SPEAKER_FIELDS = ("speaker_id", "gender", "subset", "minutes", "name")
-_CHAPTER_FIELDS = (
-    "chapter_id",
-    "speaker_id",
-    "minutes",
-    "subset",
-    "project_id",
-    "book_id",
-    "chapter_title",
-    "project_title",
-)
 
 _CITATION = """\
 @inproceedings{panayotov2015librispeech,
@@ -104,63 +54,12 @@ _CITATION = """\
 """
 
 
-class LibrispeechDevCleanSplitConfig(tfds.core.BuilderConfig):
-    """Chooses how the transcript is stored: plain text or subword ids."""
-
-    def __init__(self, *, vocab_size: int | None = None, **kwargs) -> None:
-        super().__init__(version=tfds.core.Version("1.1.0"), **kwargs)
-        self.vocab_size = vocab_size
-
-    @property
-    def text_encoder_config(self) -> tfds.deprecated.text.TextEncoderConfig | None:
-        if self.vocab_size is None:
-            return None
-        return tfds.deprecated.text.TextEncoderConfig(
-            encoder_cls=tfds.deprecated.text.SubwordTextEncoder, vocab_size=self.vocab_size
-        )
-
-
-def read_metadata_table(path: epath.Path, fields: tuple[str, ...]) -> dict[int, dict[str, str]]:
-    """Parse a pipe-separated LibriSpeech table, skipping ';' comment lines.
-
-    The last field keeps any '|' it contains (a real SPEAKERS.TXT name is `|CBW|Simon`).
-    """
-    table = {}
-    for line in path.read_text().splitlines():
-        if line.startswith(";") or not line.strip():
-            continue
-        values = line.split("|", len(fields) - 1)
-        table[int(values[0])] = {k: v.strip() for k, v in zip(fields[1:], values[1:], strict=False)}
-    return table
-
-
-def read_transcripts(directory: epath.Path, archive: str) -> Iterator[tuple[str, str, epath.Path]]:
-    """Yield (utterance id, transcript, flac path) for every line of every transcript file."""
-    files = sorted(directory.glob("*/*/*/*.txt"))
-    if not files:
-        raise FileNotFoundError(f"no <top>/<speaker>/<chapter>/*.txt transcripts in {archive}")
-    for transcript_file in files:
-        for line in transcript_file.read_text().splitlines():
-            if not line.strip():
-                continue
-            key, _, text = line.strip().partition(" ")
-            yield key, text, transcript_file.parent / f"{key}.flac"
-
-
 class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
     """LibriSpeech dev-clean split into train/validation/test, labelled by speaker."""
 
     VERSION = tfds.core.Version("1.1.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.1.0": "Version set on every BuilderConfig."}
-    BUILDER_CONFIGS: ClassVar[list[LibrispeechDevCleanSplitConfig]] = [
-        LibrispeechDevCleanSplitConfig(name="plain_text", description="Transcripts as plain text."),
-        LibrispeechDevCleanSplitConfig(
-            name="subwords8k", vocab_size=2**13, description="Transcripts as subword ids (vocab 8k)."
-        ),
-        LibrispeechDevCleanSplitConfig(
-            name="subwords32k", vocab_size=2**15, description="Transcripts as subword ids (vocab 32k)."
-        ),
-    ]
+    BUILDER_CONFIGS: ClassVar[list[bh.LibrispeechTextConfig]] = bh.librispeech_text_configs("1.1.0")
     DEFAULT_BUILDER_CONFIG_NAME = "plain_text"
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -175,24 +74,22 @@ class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
                     "speaker_id": np.int64,
                     "chapter_id": np.int64,
                     "id": np.str_,
-                    "label": tfds.features.ClassLabel(names=_SPEAKERS),
+                    "label": tfds.features.ClassLabel(names=bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS),
                 }
             ),
             supervised_keys=("speech", "label"),
             homepage=_HOMEPAGE,
             citation=_CITATION,
-            metadata=tfds.core.MetadataDict(sample_rate=_SAMPLE_RATE),
+            metadata=tfds.core.MetadataDict(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict:
-        urls = {split: _BASE_URL + archive for split, archive in _ARCHIVES.items()}
-        dirs = {split: epath.Path(d) for split, d in dl_manager.download_and_extract(urls).items()}
+        dirs = bh.librispeech_download(dl_manager, _BASE_URL, _ARCHIVES)
         meta_dir = self._metadata_dir(dirs["train"])
-        self.info.metadata["speakers"] = read_metadata_table(meta_dir / "SPEAKERS.TXT", _SPEAKER_FIELDS)
-        self.info.metadata["chapters"] = read_metadata_table(meta_dir / "CHAPTERS.TXT", _CHAPTER_FIELDS)
+        self.info.metadata.update(bh.librispeech_metadata(meta_dir, _ARCHIVES["train"]))
         # No-op for plain_text; subword configs learn their vocabulary from the train transcripts.
         self.info.features["text"].maybe_build_from_corpus(
-            text for _, text, _ in read_transcripts(dirs["train"], _ARCHIVES["train"])
+            text for _, text, _ in bh.librispeech_transcripts(dirs["train"], _ARCHIVES["train"], top=_TOP)
         )
         return {split: self._generate_examples(d, _ARCHIVES[split]) for split, d in dirs.items()}
 
@@ -206,20 +103,4 @@ class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
         raise FileNotFoundError(f"none of {tried} found in {_ARCHIVES['train']}")
 
     def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict]]:
-        for key, text, flac in read_transcripts(directory, archive):
-            if not flac.exists():
-                raise FileNotFoundError(f"{flac.name} (listed in a transcript) missing from {archive}")
-            speaker_id, chapter_id, _ = key.split("-")
-            if speaker_id not in _SPEAKERS:
-                raise ValueError(f"{flac.name} in {archive}: speaker {speaker_id} is not one of the 40 labels")
-            yield (
-                key,
-                {
-                    "id": key,
-                    "speaker_id": int(speaker_id),
-                    "chapter_id": int(chapter_id),
-                    "speech": flac,
-                    "text": text,
-                    "label": speaker_id,
-                },
-            )
+        yield from bh.librispeech_examples(directory, archive, top=_TOP, speakers=bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS)

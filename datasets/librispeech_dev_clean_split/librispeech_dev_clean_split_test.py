@@ -14,10 +14,12 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from tests.dummy_sources.librispeech import LibrispeechChecks
+
 from . import librispeech_dev_clean_split as builder_module
 
 
-class LibrispeechDevCleanSplitTest(tfds.testing.DatasetBuilderTestCase):
+class LibrispeechDevCleanSplitTest(LibrispeechChecks, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = builder_module.LibrispeechDevCleanSplit
     BUILDER_CONFIG_NAMES_TO_TEST: ClassVar[list[str]] = ["plain_text", "subwords8k"]
     SPLITS: ClassVar[dict[str, int]] = {"train": 2, "validation": 1, "test": 1}
@@ -27,9 +29,6 @@ class LibrispeechDevCleanSplitTest(tfds.testing.DatasetBuilderTestCase):
         "test": "librispeech-dev-clean-test",
     }
 
-    def _examples(self, builder: tfds.core.DatasetBuilder, split: str) -> dict[str, dict]:
-        return {ex["id"].decode(): ex for ex in tfds.as_numpy(builder.as_dataset(split=split))}
-
     def _download_and_prepare_as_dataset(self, builder: tfds.core.DatasetBuilder) -> None:
         super()._download_and_prepare_as_dataset(builder)
         self.checked_configs = [*getattr(self, "checked_configs", []), builder.builder_config.name]
@@ -37,7 +36,9 @@ class LibrispeechDevCleanSplitTest(tfds.testing.DatasetBuilderTestCase):
         if builder.builder_config.name == "plain_text":
             self._check_plain_text(builder)
         else:
-            self._check_subwords(builder)
+            # GILLIAN is a train word, STAIRCASE a test-only word: the vocabulary is train text only.
+            text = "THE STAIRCASE GROANED BENEATH HIS WEIGHT"
+            self._check_subwords(builder, "test", "422-122949-0000", text, train_word="GILLIAN", other_word="STAIRCASE")
 
     def _check_common(self, builder: tfds.core.DatasetBuilder) -> None:
         metadata = builder.info.metadata
@@ -58,27 +59,12 @@ class LibrispeechDevCleanSplitTest(tfds.testing.DatasetBuilderTestCase):
         ex = self._examples(builder, "validation")["251-136532-0000"]
         self.assertEqual(ex["text"], b"I NEVER KNEW OF BUT ONE MAN")
 
-    def _check_subwords(self, builder: tfds.core.DatasetBuilder) -> None:
-        text = builder.info.features["text"]
-        self.assertIn("GILLIAN_", text.encoder.subwords)  # a train word
-        self.assertNotIn("STAIRCASE_", text.encoder.subwords)  # a test-only word: train text only
-        ex = self._examples(builder, "test")["422-122949-0000"]
-        self.assertEqual(ex["text"].dtype, np.int64)
-        self.assertEqual(text.ints2str(ex["text"]), "THE STAIRCASE GROANED BENEATH HIS WEIGHT")
-
     def test_download_and_prepare_as_dataset(self) -> None:
         super().test_download_and_prepare_as_dataset()
         self.assertEqual(self.checked_configs, ["plain_text", "subwords8k"])
 
     def test_config_parameters(self) -> None:
-        configs = {c.name: c for c in builder_module.LibrispeechDevCleanSplit.BUILDER_CONFIGS}
-        self.assertEqual(list(configs), ["plain_text", "subwords8k", "subwords32k"])
-        self.assertIsNone(configs["plain_text"].text_encoder_config)
-        for name, size in (("subwords8k", 2**13), ("subwords32k", 2**15)):
-            encoder_config = configs[name].text_encoder_config
-            self.assertIs(encoder_config.encoder_cls, tfds.deprecated.text.SubwordTextEncoder)
-            self.assertEqual(encoder_config.vocab_size, size)
-        self.assertEqual({str(c.version) for c in configs.values()}, {"1.1.0"})
+        self._check_text_configs()
 
     def test_metadata_dir_search_order(self) -> None:
         """Uncertain top dir: metadata comes from the first of val/, test/, train/ holding SPEAKERS.TXT."""

@@ -16,12 +16,14 @@ TFDS marks that encoder API deprecated but 4.9.10 still supports it).
 field of each table keeps any '|' it contains (a real SPEAKERS.TXT name is `|CBW|Simon`).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
+
+from dsbuild import builder_helpers as bh
 
 _HOMEPAGE = "http://www.openslr.org/12"
 _DL_URL = "http://www.openslr.org/resources/12/"
@@ -35,18 +37,6 @@ _ARCHIVES = {
     "train_clean360": "train-clean-360.tar.gz",
     "train_other500": "train-other-500.tar.gz",
 }
-_SAMPLE_RATE = 16000
-_SPEAKER_FIELDS = ("speaker_id", "gender", "subset", "minutes", "name")
-_CHAPTER_FIELDS = (
-    "chapter_id",
-    "speaker_id",
-    "minutes",
-    "subset",
-    "project_id",
-    "book_id",
-    "chapter_title",
-    "project_title",
-)
 
 _CITATION = """\
 @inproceedings{panayotov2015librispeech,
@@ -60,48 +50,6 @@ _CITATION = """\
 """
 
 
-class LibrispeechFullConfig(tfds.core.BuilderConfig):
-    """Chooses how the transcript is stored: plain text or subword ids."""
-
-    def __init__(self, *, vocab_size: int | None = None, **kwargs) -> None:
-        super().__init__(version=tfds.core.Version("1.1.0"), **kwargs)
-        self.vocab_size = vocab_size
-
-    @property
-    def text_encoder_config(self) -> tfds.deprecated.text.TextEncoderConfig | None:
-        if self.vocab_size is None:
-            return None
-        return tfds.deprecated.text.TextEncoderConfig(
-            encoder_cls=tfds.deprecated.text.SubwordTextEncoder, vocab_size=self.vocab_size
-        )
-
-
-def read_metadata_table(path: epath.Path, fields: tuple[str, ...], archive: str) -> dict[int, dict[str, str]]:
-    """Parse a pipe-separated LibriSpeech table, skipping ';' comment lines."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path.name} missing from {archive} (expected at {path})")
-    table = {}
-    for line in path.read_text().splitlines():
-        if line.startswith(";") or not line.strip():
-            continue
-        values = line.split("|", len(fields) - 1)
-        table[int(values[0])] = {k: v.strip() for k, v in zip(fields[1:], values[1:], strict=False)}
-    return table
-
-
-def read_transcripts(directory: epath.Path, archive: str) -> Iterator[tuple[str, str, epath.Path]]:
-    """Yield (utterance id, transcript, flac path) for every line of every transcript file."""
-    files = sorted(directory.glob("LibriSpeech/*/*/*/*.txt"))
-    if not files:
-        raise FileNotFoundError(f"no LibriSpeech/<subset>/<speaker>/<chapter>/*.txt transcripts in {archive}")
-    for transcript_file in files:
-        for line in transcript_file.read_text().splitlines():
-            if not line.strip():
-                continue
-            key, _, text = line.strip().partition(" ")
-            yield key, text, transcript_file.parent / f"{key}.flac"
-
-
 class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
     """LibriSpeech: all seven splits, 16 kHz speech with transcripts."""
 
@@ -109,15 +57,7 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.1.0": "Version set on every BuilderConfig (copy of legacy TFDS librispeech).",
     }
-    BUILDER_CONFIGS: ClassVar[list[LibrispeechFullConfig]] = [
-        LibrispeechFullConfig(name="plain_text", description="Transcripts as plain text."),
-        LibrispeechFullConfig(
-            name="subwords8k", vocab_size=2**13, description="Transcripts as subword ids (vocab 8k)."
-        ),
-        LibrispeechFullConfig(
-            name="subwords32k", vocab_size=2**15, description="Transcripts as subword ids (vocab 32k)."
-        ),
-    ]
+    BUILDER_CONFIGS: ClassVar[list[bh.LibrispeechTextConfig]] = bh.librispeech_text_configs("1.1.0")
     DEFAULT_BUILDER_CONFIG_NAME = "plain_text"
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -126,7 +66,7 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
             description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
-                    "speech": tfds.features.Audio(sample_rate=_SAMPLE_RATE),
+                    "speech": tfds.features.Audio(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
                     "text": tfds.features.Text(encoder_config=self.builder_config.text_encoder_config),
                     "speaker_id": np.int64,
                     "chapter_id": np.int64,
@@ -136,38 +76,19 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
             supervised_keys=("speech", "text"),
             homepage=_HOMEPAGE,
             citation=_CITATION,
-            metadata=tfds.core.MetadataDict(sample_rate=_SAMPLE_RATE),
+            metadata=tfds.core.MetadataDict(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict:
-        urls = {split: _DL_URL + archive for split, archive in _ARCHIVES.items()}
-        dirs = {split: epath.Path(d) for split, d in dl_manager.download_and_extract(urls).items()}
+        dirs = bh.librispeech_download(dl_manager, _DL_URL, _ARCHIVES)
         first = next(iter(_ARCHIVES))
-        root = dirs[first] / "LibriSpeech"
-        self.info.metadata["speakers"] = read_metadata_table(root / "SPEAKERS.TXT", _SPEAKER_FIELDS, _ARCHIVES[first])
-        self.info.metadata["chapters"] = read_metadata_table(root / "CHAPTERS.TXT", _CHAPTER_FIELDS, _ARCHIVES[first])
+        self.info.metadata.update(bh.librispeech_metadata(dirs[first] / "LibriSpeech", _ARCHIVES[first]))
         # No-op for plain_text; subword configs learn their vocabulary from the train transcripts.
         train = [split for split in dirs if split.startswith("train")]
-        self.info.features["text"].maybe_build_from_corpus(self._train_text(dirs, train))
+        self.info.features["text"].maybe_build_from_corpus(
+            text for split in train for _, text, _ in bh.librispeech_transcripts(dirs[split], _ARCHIVES[split])
+        )
         return {split: self._generate_examples(d, _ARCHIVES[split]) for split, d in dirs.items()}
 
-    def _train_text(self, dirs: dict[str, epath.Path], splits: Iterable[str]) -> Iterator[str]:
-        for split in splits:
-            for _, text, _ in read_transcripts(dirs[split], _ARCHIVES[split]):
-                yield text
-
     def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict]]:
-        for key, text, flac in read_transcripts(directory, archive):
-            if not flac.exists():
-                raise FileNotFoundError(f"{flac.name} (listed in a transcript) missing from {archive}")
-            speaker_id, chapter_id, _ = key.split("-")
-            yield (
-                key,
-                {
-                    "id": key,
-                    "speaker_id": int(speaker_id),
-                    "chapter_id": int(chapter_id),
-                    "speech": flac,
-                    "text": text,
-                },
-            )
+        yield from bh.librispeech_examples(directory, archive)

@@ -17,6 +17,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild import builder_helpers as bh
+
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/resisc_poison_256x256.tar.gz"
 _ARCHIVE = "resisc_poison_256x256.tar.gz"
 _ROOT = "data_original"
@@ -36,46 +38,11 @@ _LABELS = [
     "thermal_power_station",
 ]
 
-_CITATION = """\
-@article{Cheng_2017,
-   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
-   volume={105},
-   ISSN={1558-2256},
-   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
-   DOI={10.1109/jproc.2017.2675998},
-   number={10},
-   journal={Proceedings of the IEEE},
-   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
-   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
-   year={2017},
-   month={Oct},
-   pages={1865-1883}
-}
-"""
-
 
 def list_split_files(split_dir: epath.Path) -> list[tuple[str, epath.Path]]:
-    """(label, path) of every image in one `data_original/<folder>`, sorted by label then name.
-
-    Raises ValueError naming the archive when the folder or a class folder is missing or empty,
-    or when an unknown class folder is present.
-    """
-    where = f"{_ROOT}/{split_dir.name}"
-    if not split_dir.is_dir():
-        raise ValueError(f"Folder {where}/ is missing from {_ARCHIVE} (looked in {split_dir}).")
-    found = {p.name for p in split_dir.iterdir() if p.is_dir()}
-    unknown = sorted(found - set(_LABELS))
-    if unknown:
-        raise ValueError(f"{_ARCHIVE} holds unknown class folder(s) {unknown} under {where}/.")
-    items = []
-    for label in _LABELS:
-        if label not in found:
-            raise ValueError(f"Class folder {where}/{label} is missing from {_ARCHIVE}.")
-        files = sorted(p for p in (split_dir / label).iterdir() if p.name.endswith(".jpg"))
-        if not files:
-            raise ValueError(f"Class folder {where}/{label} in {_ARCHIVE} holds no .jpg files.")
-        items.extend((label, p) for p in files)
-    return items
+    """(label, path) of every image in one `data_original/<folder>`, sorted by label then name (see
+    `bh.resisc_class_files` for the completeness checks)."""
+    return bh.resisc_class_files(split_dir, _LABELS, where=f"{_ROOT}/{split_dir.name}", archive=_ARCHIVE)
 
 
 class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
@@ -97,7 +64,7 @@ class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
                 }
             ),
             supervised_keys=("image", "label"),
-            citation=_CITATION,
+            citation=bh.RESISC45_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):

@@ -19,74 +19,13 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild import builder_helpers as bh
+
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/NWPU-RESISC45.tar.gz"
 _ARCHIVE = "NWPU-RESISC45.tar.gz"
 _ROOT = "NWPU-RESISC45"
 
-_LABELS = [
-    "airplane",
-    "airport",
-    "baseball_diamond",
-    "basketball_court",
-    "beach",
-    "bridge",
-    "chaparral",
-    "church",
-    "circular_farmland",
-    "cloud",
-    "commercial_area",
-    "dense_residential",
-    "desert",
-    "forest",
-    "freeway",
-    "golf_course",
-    "ground_track_field",
-    "harbor",
-    "industrial_area",
-    "intersection",
-    "island",
-    "lake",
-    "meadow",
-    "medium_residential",
-    "mobile_home_park",
-    "mountain",
-    "overpass",
-    "palace",
-    "parking_lot",
-    "railway",
-    "railway_station",
-    "rectangular_farmland",
-    "river",
-    "roundabout",
-    "runway",
-    "sea_ice",
-    "ship",
-    "snowberg",
-    "sparse_residential",
-    "stadium",
-    "storage_tank",
-    "tennis_court",
-    "terrace",
-    "thermal_power_station",
-    "wetland",
-]
-
-_CITATION = """\
-@article{Cheng_2017,
-   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
-   volume={105},
-   ISSN={1558-2256},
-   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
-   DOI={10.1109/jproc.2017.2675998},
-   number={10},
-   journal={Proceedings of the IEEE},
-   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
-   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
-   year={2017},
-   month={Oct},
-   pages={1865-1883}
-}
-"""
+_LABELS = list(bh.RESISC45_LABELS)
 
 
 def split_class_files(
@@ -141,7 +80,7 @@ class Resisc45(tfds.core.GeneratorBasedBuilder):
             ),
             supervised_keys=("image", "label"),
             homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
-            citation=_CITATION,
+            citation=bh.RESISC45_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):

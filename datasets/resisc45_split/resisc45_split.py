@@ -17,97 +17,18 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild import builder_helpers as bh
+
 _BASE_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/"
 _SPLITS = ("train", "validation", "test")
 
-_LABELS = [
-    "airplane",
-    "airport",
-    "baseball_diamond",
-    "basketball_court",
-    "beach",
-    "bridge",
-    "chaparral",
-    "church",
-    "circular_farmland",
-    "cloud",
-    "commercial_area",
-    "dense_residential",
-    "desert",
-    "forest",
-    "freeway",
-    "golf_course",
-    "ground_track_field",
-    "harbor",
-    "industrial_area",
-    "intersection",
-    "island",
-    "lake",
-    "meadow",
-    "medium_residential",
-    "mobile_home_park",
-    "mountain",
-    "overpass",
-    "palace",
-    "parking_lot",
-    "railway",
-    "railway_station",
-    "rectangular_farmland",
-    "river",
-    "roundabout",
-    "runway",
-    "sea_ice",
-    "ship",
-    "snowberg",
-    "sparse_residential",
-    "stadium",
-    "storage_tank",
-    "tennis_court",
-    "terrace",
-    "thermal_power_station",
-    "wetland",
-]
-
-_CITATION = """\
-@article{Cheng_2017,
-   title={Remote Sensing Image Scene Classification: Benchmark and State of the Art},
-   volume={105},
-   ISSN={1558-2256},
-   url={http://dx.doi.org/10.1109/JPROC.2017.2675998},
-   DOI={10.1109/jproc.2017.2675998},
-   number={10},
-   journal={Proceedings of the IEEE},
-   publisher={Institute of Electrical and Electronics Engineers (IEEE)},
-   author={Cheng, Gong and Han, Junwei and Lu, Xiaoqiang},
-   year={2017},
-   month={Oct},
-   pages={1865-1883}
-}
-"""
+_LABELS = list(bh.RESISC45_LABELS)
 
 
 def list_split_files(split_dir: epath.Path, split: str) -> list[tuple[str, epath.Path]]:
-    """(label, path) of every image of one extracted split archive, sorted by label then name.
-
-    Raises ValueError naming the archive when the split folder or a class folder is missing or
-    empty, or when an unknown class folder is present.
-    """
-    archive = f"resisc45_{split}.tar.gz"
-    if not split_dir.is_dir():
-        raise ValueError(f"Folder {split}/ is missing from {archive} (looked in {split_dir}).")
-    found = {p.name for p in split_dir.iterdir() if p.is_dir()}
-    unknown = sorted(found - set(_LABELS))
-    if unknown:
-        raise ValueError(f"{archive} holds unknown class folder(s) {unknown} under {split}/.")
-    items = []
-    for label in _LABELS:
-        if label not in found:
-            raise ValueError(f"Class folder {split}/{label} is missing from {archive}.")
-        files = sorted(p for p in (split_dir / label).iterdir() if p.name.endswith(".jpg"))
-        if not files:
-            raise ValueError(f"Class folder {split}/{label} in {archive} holds no .jpg files.")
-        items.extend((label, p) for p in files)
-    return items
+    """(label, path) of every image of one extracted split archive, sorted by label then name (see
+    `bh.resisc_class_files` for the completeness checks)."""
+    return bh.resisc_class_files(split_dir, _LABELS, where=split, archive=f"resisc45_{split}.tar.gz")
 
 
 class Resisc45Split(tfds.core.GeneratorBasedBuilder):
@@ -130,7 +51,7 @@ class Resisc45Split(tfds.core.GeneratorBasedBuilder):
             ),
             supervised_keys=("image", "label"),
             homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
-            citation=_CITATION,
+            citation=bh.RESISC45_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):

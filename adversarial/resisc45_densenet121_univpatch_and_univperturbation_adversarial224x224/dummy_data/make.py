@@ -8,22 +8,21 @@ for the first 22 labels (the builder needs at least 22: the patch target is labe
 
 from __future__ import annotations
 
-import argparse
 import io
-import pathlib
-import tarfile
+import sys
+from pathlib import Path
 
 from PIL import Image
 
-HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.dummy_sources
+
+from dsbuild.builder_helpers import RESISC45_LABELS
+from tests.dummy_sources import resisc
+
+HERE = Path(__file__).resolve().parent
 ARCHIVE = "resisc45_densenet121_univpatch_and_univperturbation_adversarial_224x224_1.0.1.tar.gz"
 EXTRACTED = ARCHIVE.removesuffix(".tar.gz")
-LABELS = [
-    "airplane", "airport", "baseball_diamond", "basketball_court", "beach", "bridge", "chaparral",
-    "church", "circular_farmland", "cloud", "commercial_area", "dense_residential", "desert", "forest",
-    "freeway", "golf_course", "ground_track_field", "harbor", "industrial_area", "intersection", "island",
-    "lake",
-]  # fmt: skip
+LABELS = RESISC45_LABELS[:22]  # up to 'lake', the patch target (label index 21)
 KINDS = ("clean", "adversarial_univperturbation", "adversarial_univpatch")
 
 
@@ -39,31 +38,9 @@ def files() -> dict[str, bytes]:
     return out
 
 
-def write_tree(root: pathlib.Path) -> None:
-    for rel, data in files().items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-
-
-def write_archive(path: pathlib.Path) -> None:
-    with tarfile.open(path, "w:gz") as tar:
-        for rel, data in sorted(files().items()):
-            info = tarfile.TarInfo(rel)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives is not None:
-        args.source_archives.mkdir(parents=True, exist_ok=True)
-        write_archive(args.source_archives / ARCHIVE)
-        print(args.source_archives / ARCHIVE)
-    else:
-        write_tree(HERE / EXTRACTED)
-
-
 if __name__ == "__main__":
-    main()
+    resisc.main(
+        __doc__,
+        lambda: resisc.write_tree(HERE / EXTRACTED, files().items()),
+        lambda outdir: resisc.write_tar_gz(outdir / ARCHIVE, sorted(files().items())),
+    )

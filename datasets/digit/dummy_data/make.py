@@ -8,16 +8,12 @@ builder must ignore.
 opens (plus the ignored extra file), as in the real download.
 """
 
-import argparse
-import gzip
-import io
 import itertools
-import tarfile
-import wave
-import zlib
+import sys
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.dummy_sources import audio
 
 HERE = Path(__file__).resolve().parent
 ARCHIVE = "digit-1.0.8.tar.gz"
@@ -31,15 +27,7 @@ EXTRA = "3_yweweler_7.wav"  # another FSDD speaker: present in the folder, never
 
 def wav_bytes(name: str) -> bytes:
     """Mono 16-bit 8 kHz wav; length and samples depend only on the name (fixed seed per file)."""
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    samples = rng.integers(-(2**15), 2**15, size=int(rng.integers(40, 200)), dtype=np.int16)
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(samples.astype("<i2").tobytes())
-    return buf.getvalue()
+    return audio.wav_bytes(audio.noise(name, amplitude=2**15, length=(40, 200)), SAMPLE_RATE)
 
 
 def names(digits: list[str], users: list[str], indices: list[int]) -> list[str]:
@@ -57,24 +45,9 @@ def write_dummy() -> None:
 
 
 def write_archive(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    path = outdir / ARCHIVE
-    # gzip mtime=0 keeps the archive bytes deterministic.
-    with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        for name in [*names(DIGITS, USERS, list(range(50))), EXTRA]:
-            data = wav_bytes(name)
-            info = tarfile.TarInfo(f"recordings/{name}")
-            info.size = len(data)
-            info.mtime = 0
-            tar.addfile(info, io.BytesIO(data))
-    print(path)
+    all_names = [*names(DIGITS, USERS, list(range(50))), EXTRA]
+    audio.write_tar_gz(outdir / ARCHIVE, ((f"recordings/{name}", wav_bytes(name)) for name in all_names))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives:
-        write_archive(args.source_archives)
-    else:
-        write_dummy()
+    audio.main(__doc__, write_dummy, write_archive)

@@ -8,17 +8,11 @@ docstring): SPEAKERS.TXT, CHAPTERS.TXT and `<speaker>/<chapter>/<speaker>-<chapt
 `--source-archives OUTDIR`: write the same trees as `<archive stem>.tar.gz` (the checksums.tsv names).
 """
 
-import argparse
-import gzip
-import io
-import shutil
-import subprocess
-import tarfile
-import tempfile
-import zlib
+import sys
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tests.dummy_sources import librispeech
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,83 +29,14 @@ ARCHIVES = {
     "librispeech-dev-clean-test": ("test", {(422, 122949): [(0, "THE STAIRCASE GROANED BENEATH HIS WEIGHT")]}),
 }
 
-SPEAKERS_TXT = """\
-; Dummy excerpt of LibriSpeech SPEAKERS.TXT (same columns and comment style)
-;ID  |SEX| SUBSET           |MINUTES| NAME
-60   | M | train-clean-100  | 20.18 | |CBW|Simon
-84   | F | dev-clean        |  8.02 | Christie Nowak
-174  | M | dev-clean        |  8.04 | Peter Eastman
-251  | M | dev-clean        |  8.04 | Mark Nelson
-422  | M | dev-clean        |  8.38 | President Lethe
-"""
-
-CHAPTERS_TXT = """\
-; Dummy excerpt of LibriSpeech CHAPTERS.TXT (same columns and comment style)
-;ID      |READER|MINUTES| SUBSET           | PROJ.|BOOK ID| CH. TITLE          | PROJECT TITLE
-50561    |  174 |  8.04 | dev-clean        |  789 | 1661  | Chapter 3          | Gillian
-121123   |   84 |  8.02 | dev-clean        |  321 | 84    | Chapter 12         | Frankenstein
-122949   |  422 |  8.38 | dev-clean        |  987 | 2814  | Chapter 1          | Iron | Blood
-136532   |  251 |  8.04 | dev-clean        |  222 | 4002  | Chapter 5          | The City
-"""
-
-
-def flac_bytes(utterance_id: str) -> bytes:
-    """16 kHz mono 16-bit FLAC; samples depend only on the utterance id (fixed seed per file)."""
-    rng = np.random.default_rng(zlib.crc32(utterance_id.encode()))
-    samples = rng.integers(-3000, 3000, size=int(rng.integers(200, 400)), dtype=np.int16)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "a.flac"
-        # bitexact: no encoder version tag, so the bytes only depend on the samples.
-        cmd = "ffmpeg -nostdin -hide_banner -loglevel error -f s16le -ar 16000 -ac 1 -i pipe:0"
-        subprocess.run(
-            [*cmd.split(), "-fflags", "+bitexact", "-flags:a", "+bitexact", str(out)],
-            input=samples.astype("<i2").tobytes(),
-            check=True,
-        )
-        return out.read_bytes()
+SPEAKERS = (60, 84, 174, 251, 422)  # rows of SPEAKERS.TXT
+CHAPTERS = (50561, 121123, 122949, 136532)  # rows of CHAPTERS.TXT
 
 
 def tree(stem: str) -> dict[str, bytes]:
-    """Relative path -> content of everything the archive `<stem>.tar.gz` holds."""
     top, utterances = ARCHIVES[stem]
-    files = {f"{top}/SPEAKERS.TXT": SPEAKERS_TXT.encode(), f"{top}/CHAPTERS.TXT": CHAPTERS_TXT.encode()}
-    for (speaker, chapter), utts in utterances.items():
-        base = f"{top}/{speaker}/{chapter}"
-        lines = []
-        for utt, text in utts:
-            key = f"{speaker}-{chapter}-{utt:04d}"
-            files[f"{base}/{key}.flac"] = flac_bytes(key)
-            lines.append(f"{key} {text}\n")
-        files[f"{base}/{speaker}-{chapter}.trans.txt"] = "".join(lines).encode()
-    return files
-
-
-def write_dummy() -> None:
-    for stem in ARCHIVES:
-        shutil.rmtree(HERE / stem, ignore_errors=True)
-        for rel, data in tree(stem).items():
-            (HERE / stem / rel).parent.mkdir(parents=True, exist_ok=True)
-            (HERE / stem / rel).write_bytes(data)
-
-
-def write_archives(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    for stem in ARCHIVES:
-        path = outdir / f"{stem}.tar.gz"
-        # gzip mtime=0 keeps the archive bytes deterministic.
-        with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-            for rel, data in sorted(tree(stem).items()):
-                info = tarfile.TarInfo(rel)
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-        print(path)
+    return librispeech.archive_tree(top, top, utterances, SPEAKERS, CHAPTERS)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives:
-        write_archives(args.source_archives)
-    else:
-        write_dummy()
+    librispeech.main(__doc__, HERE, ARCHIVES, tree)

@@ -6,69 +6,33 @@ resisc_poison_256x256.tar.gz. With `--source-archives OUTDIR` writes that .tar.g
 
 from __future__ import annotations
 
-import argparse
-import io
-import shutil
 import sys
-import tarfile
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.dummy_sources
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the folder's parent, as `tfds build` does
+
+from resisc10_poison.resisc10_poison import _LABELS
+
+from tests.dummy_sources import resisc
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))  # the folder's parent, as `tfds build` does
-
-from resisc10_poison.resisc10_poison import _LABELS  # noqa: E402
-
 ROOT = "data_original"
 FIRST_NUMBER = {"train": 1, "val": 501, "test": 601}
-
-
-def jpeg_bytes(seed: int) -> bytes:
-    """A 256x256 RGB JPEG (the declared fixed shape): flat colour plus an 8x8 noise patch, ~0.7 kB."""
-    rng = np.random.default_rng(seed)
-    pixels = np.empty((256, 256, 3), dtype=np.uint8)
-    pixels[:] = rng.integers(0, 256, size=3, dtype=np.uint8)
-    pixels[:8, :8] = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=50, optimize=True)
-    return buf.getvalue()
 
 
 def files() -> list[tuple[str, bytes]]:
     """(path inside the archive, content) of every image."""
     return [
-        (f"{ROOT}/{folder}/{label}/{label}_{number:03}.jpg", jpeg_bytes(c * 1000 + number))
+        (f"{ROOT}/{folder}/{label}/{label}_{number:03}.jpg", resisc.jpeg_bytes(c * 1000 + number))
         for folder, number in FIRST_NUMBER.items()
         for c, label in enumerate(_LABELS)
     ]
 
 
-def write_dummy() -> None:
-    shutil.rmtree(HERE / ROOT, ignore_errors=True)
-    for rel, data in files():
-        path = HERE / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
-def write_archives(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    target = outdir / "resisc_poison_256x256.tar.gz"
-    with tarfile.open(target, "w:gz") as tar:
-        for rel, data in files():
-            info = tarfile.TarInfo(rel)
-            info.size, info.mtime, info.mode = len(data), 0, 0o644
-            tar.addfile(info, io.BytesIO(data))
-    print(target)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives:
-        write_archives(args.source_archives)
-    else:
-        write_dummy()
+    resisc.main(
+        __doc__,
+        lambda: resisc.write_tree(HERE, files(), clear=HERE / ROOT),
+        lambda outdir: resisc.write_tar_gz(outdir / "resisc_poison_256x256.tar.gz", files()),
+    )
