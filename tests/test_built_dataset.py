@@ -91,3 +91,25 @@ def test_incomplete_builds_are_refused(tmp_path: Path, damage, message: str) -> 
         check_structure(BuiltDataset(tmp_path, "toy", "1.0.0"))
     assert message in str(caught.value)
     assert "rebuild it with --clean" in str(caught.value)
+
+
+def test_legacy_encoder_datasets_are_checked_record_by_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    from dsbuild import built_dataset
+
+    version_dir = tmp_path / "toy" / "1.0.0"
+    make_version_dir(version_dir, "toy", shards=1)
+    shard = version_dir / "toy-train.tfrecord-00000-of-00001"
+    with tf.io.TFRecordWriter(str(shard)) as writer:
+        writer.write(tf.train.Example().SerializeToString())
+
+    def legacy(path: str):
+        raise ValueError(f"{built_dataset.LEGACY_ENCODER_MARK}. Please use 'text' instead")
+
+    monkeypatch.setattr(tfds, "builder_from_directory", legacy)
+    built_dataset.check_loads(tmp_path, ["toy/1.0.0"], all_examples=True)
+    shard.write_bytes(b"not a tfrecord")
+    with pytest.raises(VerificationError, match="unreadable records"):
+        built_dataset.check_loads(tmp_path, ["toy/1.0.0"])
