@@ -33,7 +33,14 @@ from dsbuild.errors import (
 )
 from dsbuild.log import log
 from dsbuild.paths import LOCK_DIR, NAME_RE, checksum_file_name, log_dir, tarball_name
-from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, stop_all_builds, tfds_command
+from dsbuild.tfds_build import (
+    TfdsOptions,
+    VerifyRequest,
+    remove_incomplete_dirs,
+    run_tfds_build,
+    stop_all_builds,
+    tfds_command,
+)
 
 LOCAL = "local"
 
@@ -159,17 +166,18 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
             cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
-            seconds = run_tfds_build(cmd, log_path, data_dir / entry.name)
-            log.info("tfds build of {} finished in {:.1f} s", entry.name, seconds)
+            verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
+            seconds = run_tfds_build(cmd, log_path, data_dir / entry.name, verify=verify)
+            log.info("tfds build of {} finished and loaded in {:.1f} s", entry.name, seconds)
             built = find_built(data_dir, entry.name, entry.version)
-            if built is None:
-                raise VerificationError(
-                    f"`tfds build` succeeded but left no {entry.name} {entry.version} in {data_dir}: "
-                    f"does the builder's VERSION match? See {log_path}"
-                )
+            if built is None:  # the child checked it; something removed it since
+                raise VerificationError(f"{entry.name} {entry.version} vanished from {data_dir} after its build")
+            check_structure(built)
         _check_cancel(cancel, entry.name)
-        check_structure(built)
-        check_loads(data_dir, built.subdirs, all_examples=options.verify_all)
+        if reused:
+            # The child verified a fresh build; a reused one is checked here.
+            check_structure(built)
+            check_loads(data_dir, built.subdirs, all_examples=options.verify_all)
         log.info("verified {} {}", built.name, built.version)
         _check_cancel(cancel, entry.name)
         if not options.pack:

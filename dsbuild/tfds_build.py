@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import shlex
 import shutil
@@ -22,8 +23,9 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsbuild.errors import BuildFailedError
+from dsbuild.errors import BuildFailedError, VerificationError
 from dsbuild.log import log
+from dsbuild.tfds_child import VERIFY_FAILED
 
 TAIL_LINES = 30
 INCOMPLETE_PREFIX = "incomplete."
@@ -125,11 +127,35 @@ def remove_incomplete_dirs(dataset_dir: Path) -> list[Path]:
     return removed
 
 
-def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path) -> float:
+@dataclass(frozen=True)
+class VerifyRequest:
+    """What the child checks after a successful build (see dsbuild.tfds_child)."""
+
+    data_dir: Path
+    name: str
+    version: str
+    all_examples: bool = False
+
+
+def child_command(tfds_cmd: list[str], verify: VerifyRequest, result: Path) -> list[str]:
+    """Run `tfds_cmd` (from `tfds_command`) through dsbuild.tfds_child, which then verifies the result."""
+    request = {
+        "data_dir": str(verify.data_dir),
+        "name": verify.name,
+        "version": verify.version,
+        "all_examples": verify.all_examples,
+        "result": str(result),
+    }
+    return [sys.executable, "-m", "dsbuild.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
+
+
+def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: VerifyRequest | None = None) -> float:
     """Run `cmd`, its output to `log_path`; return the seconds it took.
 
-    Raises BuildFailedError on a non-zero exit. On any failure or interruption
-    the partial TFDS output under `dataset_dir` is removed.
+    With `verify`, the child also checks that the build is whole and loads,
+    and a failed check raises VerificationError. Raises BuildFailedError on
+    any other non-zero exit. On any failure or interruption the partial TFDS
+    output under `dataset_dir` is removed.
     """
     if importlib.util.find_spec("tensorflow_datasets") is None:
         raise BuildFailedError(
@@ -137,6 +163,9 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path) -> float:
         )
     existed = dataset_dir.exists()
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    result = log_path.with_suffix(".verify")
+    if verify is not None:
+        cmd = child_command(cmd, verify, result)
     log.info("running: {}", shlex.join(cmd))
     log.info("tfds output: {}", log_path)
     start = time.monotonic()
@@ -159,6 +188,10 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path) -> float:
             with _RUNNING_LOCK:
                 _RUNNING.discard(proc)
     elapsed = time.monotonic() - start
+    if returncode == VERIFY_FAILED and result.is_file():
+        reason = result.read_text(encoding="utf-8")
+        result.unlink()
+        raise VerificationError(f"{reason}\nFull log: {log_path}")
     if returncode != 0:
         _clean_partial(dataset_dir, existed)
         last = tail(log_path)

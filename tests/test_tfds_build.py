@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -9,8 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.errors import BuildFailedError
-from dsbuild.tfds_build import TfdsOptions, remove_incomplete_dirs, run_tfds_build, tfds_command
+from dsbuild import tfds_child
+from dsbuild.errors import BuildFailedError, VerificationError
+from dsbuild.tfds_build import (
+    TfdsOptions,
+    VerifyRequest,
+    child_command,
+    remove_incomplete_dirs,
+    run_tfds_build,
+    tfds_command,
+)
 
 BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
 
@@ -112,3 +121,45 @@ def test_remove_incomplete_dirs_keeps_finished_versions(tmp_path: Path) -> None:
     removed = remove_incomplete_dirs(tmp_path)
     assert sorted(p.name for p in removed) == ["incomplete.abc.1.0.0", "incomplete.def.2.0.0"]
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["1.0.0", "cfg", "cfg/2.0.0"]
+
+
+def test_child_command_wraps_the_tfds_argv(tmp_path: Path) -> None:
+    tfds_cmd = tfds_command("mnist", tmp_path, TfdsOptions())
+    request = VerifyRequest(tmp_path, "mnist", "3.0.1", all_examples=True)
+    cmd = child_command(tfds_cmd, request, tmp_path / "r")
+    assert cmd[:4] == [sys.executable, "-m", "dsbuild.tfds_child", "--verify"]
+    assert json.loads(cmd[4]) == {
+        "data_dir": str(tmp_path),
+        "name": "mnist",
+        "version": "3.0.1",
+        "all_examples": True,
+        "result": str(tmp_path / "r"),
+    }
+    assert cmd[5:] == ["--", "build", "mnist", "--data_dir", str(tmp_path)]
+
+
+def test_child_reports_a_build_that_does_not_verify(tmp_path: Path) -> None:
+    (tmp_path / "toy" / "1.0.0").mkdir(parents=True)  # no dataset_info.json
+    result = tmp_path / "result"
+    request = {
+        "data_dir": str(tmp_path),
+        "name": "toy",
+        "version": "1.0.0",
+        "all_examples": False,
+        "result": str(result),
+    }
+    assert tfds_child.verify(request) == tfds_child.VERIFY_FAILED
+    assert "has no dataset_info.json, features.json" in result.read_text()
+    request["name"] = "other"
+    assert tfds_child.verify(request) == tfds_child.VERIFY_FAILED
+    assert "left no other 1.0.0" in result.read_text()
+
+
+def test_verification_failure_in_the_child_is_a_verification_error(tmp_path: Path) -> None:
+    log_path = tmp_path / "b.log"
+    body = (
+        f"import pathlib, sys\npathlib.Path({str(log_path.with_suffix('.verify'))!r}).write_text('split train does not load')\n"
+        f"sys.exit({tfds_child.VERIFY_FAILED})\n"
+    )
+    with pytest.raises(VerificationError, match="split train does not load\nFull log: "):
+        run_tfds_build(fake_child(tmp_path, body), log_path, tmp_path / "data" / "toy")
