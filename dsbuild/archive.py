@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsbuild.checksums import ChecksumRecord, HashingReader, HashingWriter, write_checksum_file
+from dsbuild.checksums import ChecksumRecord, HashingReader, HashingWriter, remember_digest, write_checksum_file
 from dsbuild.errors import BuildCancelledError, ChecksumError, PackError, UnsafeArchiveError
 from dsbuild.log import log
 from dsbuild.paths import TEMP_MARK, tarball_name, temp_sibling
@@ -128,10 +128,13 @@ def write_tarball(
     """
     from isal import igzip_threaded
 
+    from dsbuild import s3
+
     tmp = temp_sibling(destination)
     try:
         with open(tmp, "wb") as raw:
-            hashing = HashingWriter(raw)
+            # The part digests let upload.py skip reading the tarball again (checksums.recall_digest).
+            hashing = HashingWriter(raw, part_size=s3.PART_SIZE)
             # ISA-L writes a gzip header without name or time: reproducible output.
             with (
                 igzip_threaded.open(hashing, "wb", compresslevel=compresslevel, threads=threads) as gz,
@@ -145,9 +148,11 @@ def write_tarball(
                         tar.addfile(info)
                     else:
                         _add_file(tar, info, path)
-            raw.flush()
-            os.fsync(raw.fileno())
+        # Not fsynced: at gigabytes, syncing costs more than packing. After a crash the
+        # worst case is a tarball that disagrees with its (fsynced) checksum file, which
+        # upload.py and download.py both refuse.
         os.replace(tmp, destination)
+        remember_digest(destination, hashing.digest())
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise PackError(

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -117,23 +117,86 @@ def valid_subdir(sub: object, name: str) -> bool:
 
 
 class HashingWriter:
-    """A write-only file object that hashes and counts what passes through it."""
+    """A write-only file object that hashes and counts what passes through it.
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    With `part_size`, it also hashes each `part_size` slice on its own: the
+    part digests S3 combines into a multipart upload's checksum.
+    """
+
+    def __init__(self, raw: IO[bytes], part_size: int | None = None) -> None:
         self._raw = raw
         self._hash = hashlib.new(HASH_NAME)
         self.size = 0
+        self._part_size = part_size
+        self._part = hashlib.new(HASH_NAME)
+        self._part_fill = 0
+        self._part_digests: list[str] = []
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         self._hash.update(data)
         self.size += len(data)
+        if self._part_size:
+            self._hash_parts(memoryview(data).cast("B"))
         return self._raw.write(data)
+
+    def _hash_parts(self, view: memoryview) -> None:
+        assert self._part_size
+        while view:
+            take = min(len(view), self._part_size - self._part_fill)
+            self._part.update(view[:take])
+            self._part_fill += take
+            view = view[take:]
+            if self._part_fill == self._part_size:
+                self._part_digests.append(self._part.hexdigest())
+                self._part, self._part_fill = hashlib.new(HASH_NAME), 0
 
     def flush(self) -> None:
         self._raw.flush()
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+    def digest(self) -> FileDigest:
+        parts = self._part_digests + ([self._part.hexdigest()] if self._part_fill else [])
+        return FileDigest(self.size, self.hexdigest(), self._part_size or 0, tuple(parts))
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What one pass over a file learned: size, sha256, and the sha256 of each `part_size` slice."""
+
+    size: int
+    sha256: str
+    part_size: int = 0
+    part_sha256s: tuple[str, ...] = ()
+
+
+# A file's digest is remembered beside it with the file's stat fingerprint, so a
+# later upload need not read it again. The fingerprint includes ctime, which no
+# user call can set: any write since the digest was taken changes it.
+DIGEST_CACHE_DIR = "_digests"
+
+
+def _fingerprint(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def remember_digest(path: Path, digest: FileDigest) -> None:
+    cache_dir = path.parent / DIGEST_CACHE_DIR
+    cache_dir.mkdir(exist_ok=True)
+    entry = {"fingerprint": _fingerprint(path.stat()), **asdict(digest)}
+    write_json_atomic(cache_dir / f"{path.name}.json", entry)
+
+
+def recall_digest(path: Path) -> FileDigest | None:
+    """The remembered digest of `path` if the file provably has not changed since, else None."""
+    try:
+        entry = json.loads((path.parent / DIGEST_CACHE_DIR / f"{path.name}.json").read_text(encoding="utf-8"))
+        if entry["fingerprint"] != _fingerprint(path.stat()):
+            return None
+        return FileDigest(entry["size"], entry["sha256"], entry["part_size"], tuple(entry["part_sha256s"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class HashingReader(io.RawIOBase):

@@ -142,7 +142,7 @@ def test_no_space_keeps_the_previous_tarball(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(PackError, match="no space left on the device"):
         pack(tmp_path, "toy", "1.0.0", ["toy/1.0.0"])
     assert previous.tarball.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy", "toy-1.0.0.json", "toy-1.0.0.tar.gz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_digests", "toy", "toy-1.0.0.json", "toy-1.0.0.tar.gz"]
 
 
 def test_interrupt_leaves_no_final_or_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -114,3 +114,25 @@ def test_merge_index_keeps_other_entries(tmp_path: Path) -> None:
     merged = merge_index(index, [record(url="s3://bucket/datasets/mnist-3.0.1.tar.gz")])
     assert set(merged) == {"cifar10", "mnist"}
     assert json.loads(index.read_text())["mnist"]["url"] == "s3://bucket/datasets/mnist-3.0.1.tar.gz"
+
+
+def test_part_digests_and_the_remembered_digest(tmp_path: Path) -> None:
+    import io
+
+    from dsbuild.checksums import HashingWriter, recall_digest, remember_digest
+
+    payload = bytes(range(256)) * 41  # 10,496 bytes: 2 full 4 KiB parts and a short one
+    writer = HashingWriter(io.BytesIO(), part_size=4096)
+    for start in range(0, len(payload), 1000):  # writes that straddle part boundaries
+        writer.write(payload[start : start + 1000])
+    digest = writer.digest()
+    assert digest.sha256 == hashlib.sha256(payload).hexdigest()
+    assert digest.part_sha256s == tuple(hashlib.sha256(payload[i : i + 4096]).hexdigest() for i in (0, 4096, 8192))
+
+    path = tmp_path / "blob.tar.gz"
+    path.write_bytes(payload)
+    remember_digest(path, digest)
+    assert recall_digest(path) == digest
+    path.write_bytes(payload)  # same bytes, rewritten: no longer provably the same file
+    assert recall_digest(path) is None
+    assert recall_digest(tmp_path / "other") is None

@@ -51,6 +51,32 @@ def test_local_digest_equals_the_checksum_the_server_reports(client, s3_bucket, 
     assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
 
 
+def test_a_packed_tarball_is_not_read_again_to_upload(client, s3_bucket, tmp_path, monkeypatch):
+    import builtins
+
+    from dsbuild.archive import pack
+    from dsbuild.checksums import DIGEST_CACHE_DIR
+
+    monkeypatch.setattr(s3, "PART_SIZE", SMALL_PARTS.multipart_chunksize)
+    (tmp_path / "toy" / "1.0.0").mkdir(parents=True)
+    write_random(tmp_path / "toy" / "1.0.0" / "shard", 12 * MiB)
+    tarball = pack(tmp_path, "toy", "1.0.0", ["toy/1.0.0"]).tarball
+    real_open = builtins.open
+
+    def no_reading_the_tarball(file, *args, **kwargs):
+        assert Path(file) != tarball, "the tarball was read again"
+        return real_open(file, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "open", no_reading_the_tarball)
+        remembered = s3.digest_for_upload(tarball, SMALL_PARTS)
+    assert remembered.s3_checksum.endswith("-3")
+    (tmp_path / DIGEST_CACHE_DIR / f"{tarball.name}.json").unlink()
+    assert s3.digest_for_upload(tarball, SMALL_PARTS) == remembered  # the same as reading it
+    s3.upload_file(client, tarball, s3_bucket, "k/toy.tar.gz", remembered, config=SMALL_PARTS, progress=False)
+    assert s3.head(client, s3_bucket, "k/toy.tar.gz").s3_checksum == remembered.s3_checksum
+
+
 def test_identical_object_is_up_to_date_and_sends_no_bytes(client, s3_bucket, tmp_path):
     path = write_random(tmp_path / "a.bin", 6 * MiB)
     digest = s3.digest_for_upload(path, SMALL_PARTS)

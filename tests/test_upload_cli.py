@@ -118,7 +118,8 @@ def test_dry_run_touches_nothing(capfd, data_dir, remote, s3_server, s3_bucket):
         f"checksum file to s3://{s3_bucket}/datasets/toy-1.0.0.json\n"
     )
     assert keys(s3_server, s3_bucket) == []
-    assert sorted(p.name for p in data_dir.iterdir()) == ["toy", "toy-1.0.0.tar.gz"]
+    # As packing left it (its digest cache included): the dry run wrote nothing.
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_digests", "toy", "toy-1.0.0.tar.gz"]
 
 
 def test_tarball_disagreeing_with_its_checksum_file_is_never_published(capfd, data_dir, remote, s3_server, s3_bucket):
