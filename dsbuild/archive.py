@@ -312,6 +312,7 @@ def _extract_checked(tarball: Path, staging: Path, subdirs: Sequence[str]) -> tu
             hashing = HashingReader(raw)
             # One pass over the file: hashed as read, decompressed by ISA-L in a second thread.
             with igzip_threaded.open(hashing, "rb", threads=1) as gz, tarfile.open(fileobj=gz, mode="r|") as tar:
+                tar.copybufsize = COPY_BUFFER  # tarfile copies members in 16 KiB pieces by default
                 for member in tar:
                     tar.extract(check_member(member, subdirs, seen), staging, filter="data")
                 while gz.read(COPY_BUFFER):  # the end-of-archive padding still counts for the hash
