@@ -128,13 +128,10 @@ def write_tarball(
     """
     from isal import igzip_threaded
 
-    from dsbuild import s3
-
     tmp = temp_sibling(destination)
     try:
         with open(tmp, "wb") as raw:
-            # The part digests let upload.py skip reading the tarball again (checksums.recall_digest).
-            hashing = HashingWriter(raw, part_size=s3.PART_SIZE)
+            hashing = HashingWriter(raw)
             # ISA-L writes a gzip header without name or time: reproducible output.
             with (
                 igzip_threaded.open(hashing, "wb", compresslevel=compresslevel, threads=threads) as gz,
@@ -152,6 +149,7 @@ def write_tarball(
         # worst case is a tarball that disagrees with its (fsynced) checksum file, which
         # upload.py and download.py both refuse.
         os.replace(tmp, destination)
+        # Remembered with the file's fingerprint, so upload.py need not read the tarball again.
         remember_digest(destination, hashing.digest())
     except OSError as exc:
         if exc.errno == errno.ENOSPC:

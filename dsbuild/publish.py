@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsbuild import s3
 from dsbuild.archive import extract_tarball
+from dsbuild.built_dataset import check_loads, from_directory
 from dsbuild.checksums import (
     INDEX_FILE_NAME,
     ChecksumRecord,
@@ -40,6 +40,7 @@ from dsbuild.paths import (
     tarball_name,
     temp_sibling,
 )
+from dsbuild.pipeline import dataset_lock, pack_built
 
 PRIVATE_BUCKET = "armory-private-data"
 PUBLIC_BUCKET = "armory-public-data"
@@ -163,9 +164,6 @@ def resolve_upload_targets(data_dir: Path, targets: Sequence[str], unpacked: lis
 
 def _pack_directory(path: Path) -> Path:
     """Verify and pack a built dataset directory exactly as `build.py --pack-only` does."""
-    from dsbuild.built_dataset import from_directory
-    from dsbuild.pipeline import pack_built
-
     return pack_built(from_directory(path)).tarball
 
 
@@ -413,22 +411,6 @@ def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord 
         return None
 
 
-def _check_loads(data_dir: Path, subdirs: Sequence[str]) -> None:
-    """Load the extracted dataset with TFDS (one example per split)."""
-    from dsbuild.built_dataset import check_loads
-
-    check_loads(data_dir, subdirs)
-
-
-@contextmanager
-def _dataset_lock(data_dir: Path, name: str) -> Iterator[None]:
-    # The lock build.py takes: a download never races a build of the same dataset.
-    from dsbuild.pipeline import dataset_lock
-
-    with dataset_lock(data_dir, name):
-        yield
-
-
 def download(
     data_dir: Path, targets: Sequence[str], options: RemoteOptions, *, overwrite: bool = False
 ) -> list[DownloadResult]:
@@ -439,7 +421,7 @@ def download(
     data_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for record, source in resolved:
-        with _dataset_lock(data_dir, record.name):
+        with dataset_lock(data_dir, record.name):
             results.append(_download_one(client, data_dir, record, source, options, overwrite))
     return results
 
@@ -467,7 +449,7 @@ def _download_one(
     staged = temp_sibling(data_dir / record.tarball)
     try:
         s3.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
-        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=_check_loads)
+        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads)
     finally:
         staged.unlink(missing_ok=True)
     write_checksum_file(record, data_dir)

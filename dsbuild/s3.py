@@ -201,35 +201,41 @@ class LocalDigest:
 
     size: int
     sha256: str
-    s3_checksum: str  # base64 sha256, or for multipart base64(sha256(part digests)) + "-N"
+    # base64 sha256, or for multipart base64(sha256(part digests)) + "-N". None when only the
+    # whole-file sha256 is known (a multipart tarball unchanged since packing): the server
+    # still checks every part's SHA256 as it arrives, and size and sha256 metadata are compared.
+    s3_checksum: str | None
 
 
-def _s3_checksum(digest: FileDigest, multipart: bool) -> str:
+def _s3_checksum(digest: FileDigest, multipart: bool) -> str | None:
     if not multipart:
         return base64.b64encode(bytes.fromhex(digest.sha256)).decode()
+    if not digest.part_sha256s:
+        return None
     composite = hashlib.sha256(b"".join(bytes.fromhex(p) for p in digest.part_sha256s)).digest()
     return f"{base64.b64encode(composite).decode()}-{len(digest.part_sha256s)}"
 
 
 def digest_for_upload(path: Path, config: TransferConfig | None = None) -> LocalDigest:
-    """The sha256 of `path` and the SHA256 checksum S3 will compute for it under `config`.
+    """The sha256 of `path` and, where it can be known, the SHA256 checksum S3 will report for it.
 
-    Taken from the digest remembered when the tarball was packed when the file
-    provably has not changed since (same size, mtime, ctime and inode);
-    otherwise the file is read once, at full speed.
+    The sha256 recorded while the tarball was packed is used when the file
+    provably has not changed since (same size, mtime, ctime and inode): the
+    tarball is not read again. Otherwise it is read once, at full speed,
+    hashing the whole file and each part.
     """
     from s3transfer.utils import ChunksizeAdjuster
 
     config = config or transfer_config()
     size = path.stat().st_size
     multipart = size >= config.multipart_threshold
-    part = ChunksizeAdjuster().adjust_chunksize(config.multipart_chunksize, size) if multipart else size
     known = recall_digest(path)
-    if known is not None and known.size == size and (not multipart or known.part_size == part):
+    if known is not None and known.size == size:
         log.debug("{} is unchanged since it was packed: its sha256 is not computed again", path)
         return LocalDigest(size=size, sha256=known.sha256, s3_checksum=_s3_checksum(known, multipart))
+    part = ChunksizeAdjuster().adjust_chunksize(config.multipart_chunksize, size) if multipart else None
     with open(path, "rb") as f:
-        hashing = HashingWriter(_NullSink(), part_size=part if multipart else None)
+        hashing = HashingWriter(_NullSink(), part_size=part)
         for chunk in iter(lambda: f.read(CHUNK_SIZE), b""):
             hashing.write(chunk)
     digest = hashing.digest()
@@ -437,7 +443,7 @@ def verify_uploaded(client: Client, bucket: str, key: str, digest: LocalDigest) 
         problem = "it is missing after the upload"
     elif remote.size != digest.size:
         problem = f"it is {remote.size} bytes, the local file {digest.size}"
-    elif remote.s3_checksum is not None and remote.s3_checksum != digest.s3_checksum:
+    elif None not in (remote.s3_checksum, digest.s3_checksum) and remote.s3_checksum != digest.s3_checksum:
         problem = f"its SHA256 checksum is {remote.s3_checksum}, expected {digest.s3_checksum}"
     elif remote.sha256 != digest.sha256:
         problem = f"its sha256 metadata is {remote.sha256}, expected {digest.sha256}"

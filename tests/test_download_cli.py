@@ -39,7 +39,7 @@ def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
         if (data_dir / "toy" / "1.0.0" / "BROKEN").exists():
             raise VerificationError(f"{data_dir / 'toy' / '1.0.0'} does not load with TFDS: broken")
 
-    monkeypatch.setattr(publish, "_check_loads", fake)
+    monkeypatch.setattr(publish, "check_loads", fake)
     return calls
 
 
