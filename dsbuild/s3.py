@@ -16,6 +16,7 @@ our own description of the request, never from its repr.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -428,6 +429,12 @@ def upload_file(
     except BaseException:
         bar.close()
         abort_incomplete_uploads(client, bucket, key)
+        if remote is None:
+            # Interrupted just as the upload completed: a new object that was never
+            # verified or announced by its checksum file must not stay behind.
+            with contextlib.suppress(Exception):
+                if head(client, bucket, key) is not None:
+                    delete(client, bucket, key)
         raise
     bar.close()
     verify_uploaded(client, bucket, key, digest)
