@@ -13,7 +13,6 @@ when a goal is not met (or a comparison failed), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -266,17 +265,21 @@ def bench_pack(fx: Fixture, settings: Settings, results: Results) -> Packed:
 
 
 def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> Row:
-    """Same sha256 on every run, and (when threads can be chosen) with 1 thread as with the default."""
+    """Same sha256 on every run, and with 1 thread as with the default."""
     from dsbuild.archive import write_tarball
 
-    what = "every run"
-    if "threads" in inspect.signature(write_tarball).parameters:
-        single = work / "one-thread.tar.gz"
-        seen = seen | {write_tarball(fx.data_dir, fx.subdirs, single, level, threads=1)[1]}
-        single.unlink()
-        what = "every run, 1 thread vs default"
+    single = work / "one-thread.tar.gz"
+    seen = seen | {write_tarball(fx.data_dir, fx.subdirs, single, level, threads=1)[1]}
+    single.unlink()
     same = len(seen) == 1
-    return Row(f"tarball sha256 reproducible ({what})", "same" if same else "differs", "-", "-", "same", same)
+    return Row(
+        "tarball sha256 reproducible (every run, 1 thread vs default)",
+        "same" if same else "differs",
+        "-",
+        "-",
+        "same",
+        same,
+    )
 
 
 # ---------------------------------------------------------------- verify + extract
@@ -284,21 +287,16 @@ def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> 
 
 def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
     from dsbuild.archive import extract_tarball
-    from dsbuild.checksums import ChecksumRecord, verify_file
+    from dsbuild.checksums import ChecksumRecord
 
     work = settings.work / "extract"
     work.mkdir()
     record = ChecksumRecord(fx.name, fx.version, packed.size, packed.sha256, fx.subdirs)
-    single_pass = "expected" in inspect.signature(extract_tarball).parameters
 
     def ours(i: int) -> float:
         dest = work / f"ours-{i}"
         started = time.perf_counter()
-        if single_pass:
-            extract_tarball(packed.tarball, dest, fx.subdirs, expected=record)
-        else:
-            verify_file(packed.tarball, record)
-            extract_tarball(packed.tarball, dest, fx.subdirs)
+        extract_tarball(packed.tarball, dest, fx.subdirs, expected=record)
         return time.perf_counter() - started
 
     def baseline(i: int) -> float:
@@ -308,8 +306,7 @@ def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Resu
 
     ours_t, base_t = alternate(ours, baseline, settings.repeats, "verify + extract")
     checked_tree_equal(work / "ours-0", work / "base-0")
-    how = "extract_tarball(expected=)" if single_pass else "verify_file + extract_tarball"
-    results.rows.append(speed_row(f"verify + extract ({how})", ours_t, base_t, 4))
+    results.rows.append(speed_row("verify + extract (extract_tarball(expected=))", ours_t, base_t, 4))
     shutil.rmtree(work)
 
 
@@ -420,7 +417,7 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
             None,
         )
     )
-    current = (getattr(s3, "PART_SIZE", 0) // MIB, getattr(s3, "MAX_CONCURRENCY", 0))
+    current = (s3.PART_SIZE // MIB, s3.MAX_CONCURRENCY)
     results.extra.append(grid_table(grid, settings, (best_part, best_conc), current))
 
 
@@ -535,10 +532,6 @@ def copy_builder(example: Path, dest_root: Path, suffix: str) -> Path:
 
 
 def bench_jobs(settings: Settings, results: Results) -> None:
-    help_text = subprocess.run([PYTHON, "build.py", "-h"], cwd=REPO, capture_output=True, text=True).stdout
-    if "--jobs" not in help_text:
-        results.rows.append(Row("build.py -j 2 vs -j 1 (4 builders)", "not available", "-", "-", "-", None))
-        return
     work = settings.work / "jobs"
     builders = [copy_builder(REPO / "examples" / "tiny_shapes", work / "builders", s) for s in "abcd"]
 

@@ -267,22 +267,6 @@ def read_checksum_file(path: Path) -> ChecksumRecord:
     return ChecksumRecord.from_json(data, source=f"checksum file {str(path)!r}")
 
 
-def verify_file(path: Path, record: ChecksumRecord) -> None:
-    """Raise ChecksumError unless `path` has the recorded size, then sha256."""
-    actual_size = path.stat().st_size
-    if actual_size != record.size:
-        raise ChecksumError(
-            f"{str(path)!r} is {actual_size} bytes but its checksum file says {record.size}: "
-            "the file is truncated or was changed"
-        )
-    _, actual = file_sha256(path)
-    if actual != record.sha256:
-        raise ChecksumError(
-            f"sha256 of {str(path)!r} is {actual} but its checksum file says {record.sha256}: "
-            "the file is corrupt or was changed"
-        )
-
-
 def merge_index(index_path: Path, records: Iterable[ChecksumRecord]) -> dict[str, Any]:
     """Merge records into armory's `cached_datasets.json` format (name -> entry)."""
     index: dict[str, Any] = {}

@@ -19,6 +19,11 @@ CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 TARBALL_SUFFIX = ".tar.gz"
 CHECKSUM_SUFFIX = ".json"
+# `<name>-<version>.tar.gz` and `<name>-<version>.json`, with the same rules as above.
+_NAME_VERSION = rf"(?P<name>{NAME_RE.pattern[1:-1]})-(?P<version>{VERSION_RE.pattern[1:-1]})"
+NAME_VERSION_RE = re.compile(rf"^{_NAME_VERSION}$")
+TARBALL_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(TARBALL_SUFFIX)}$")
+CHECKSUM_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(CHECKSUM_SUFFIX)}$")
 TFDS_SUBDIR = "TFDSv4"
 LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
 LOCK_DIR = "_locks"
@@ -33,12 +38,6 @@ def check_name(name: str) -> str:
             "starting with a letter (see `python build.py --list`)"
         )
     return name
-
-
-def check_version(version: str) -> str:
-    if not VERSION_RE.match(version):
-        raise InvalidNameError(f"invalid version {version!r}: expected MAJOR.MINOR.PATCH, e.g. 1.0.0")
-    return version
 
 
 def check_config(config: str) -> str:

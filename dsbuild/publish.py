@@ -13,7 +13,6 @@ the result loads, and rename it into place.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +31,11 @@ from dsbuild.checksums import (
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UsageError
 from dsbuild.log import log
 from dsbuild.paths import (
+    CHECKSUM_NAME_RE,
     CHECKSUM_SUFFIX,
     NAME_RE,
+    NAME_VERSION_RE,
+    TARBALL_NAME_RE,
     TARBALL_SUFFIX,
     TEMP_MARK,
     checksum_file_name,
@@ -45,9 +47,6 @@ from dsbuild.pipeline import dataset_lock, pack_built
 PRIVATE_BUCKET = "armory-private-data"
 PUBLIC_BUCKET = "armory-public-data"
 DEFAULT_PREFIX = "datasets/"
-
-TARBALL_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)-(?P<version>\d+\.\d+\.\d+)\.tar\.gz$")
-CHECKSUM_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)-(?P<version>\d+\.\d+\.\d+)\.json$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ DRY_RUN_PACK = "dry run, pack first"
 
 
 def _parse_tarball_name(path: Path) -> tuple[str, str]:
-    match = TARBALL_RE.match(path.name)
+    match = TARBALL_NAME_RE.match(path.name)
     if not match:
         raise UsageError(f"{str(path)!r} is not named like a dataset tarball (<name>-<MAJOR.MINOR.PATCH>.tar.gz)")
     return match["name"], match["version"]
@@ -124,7 +123,9 @@ def _dataset_tarballs(data_dir: Path) -> list[Path]:
     if not data_dir.is_dir():
         return []
     return sorted(
-        p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith(TEMP_MARK) and TARBALL_RE.match(p.name)
+        p
+        for p in data_dir.iterdir()
+        if p.is_file() and not p.name.startswith(TEMP_MARK) and TARBALL_NAME_RE.match(p.name)
     )
 
 
@@ -355,7 +356,7 @@ def find_checksum_key(client: s3.Client, options: RemoteOptions, name: str) -> s
     listing_prefix = f"{options.prefix}{name}-"
     versions = {}
     for key in s3.list_keys(client, bucket, listing_prefix):
-        match = CHECKSUM_RE.match(key[len(options.prefix) :])
+        match = CHECKSUM_NAME_RE.match(key[len(options.prefix) :])
         if match and match["name"] == name:
             versions[match["version"]] = key
     if not versions:
@@ -375,7 +376,7 @@ def resolve_download_target(client: s3.Client, options: RemoteOptions, target: s
         key = find_checksum_key(client, options, target)
         url = s3.s3_url(options.index_bucket, key)
         return _parse_record(s3.read_small_object(client, options.index_bucket, key), url), url
-    match = re.match(r"^(?P<name>[a-z][a-z0-9_]*)-(?P<version>\d+\.\d+\.\d+)$", target)
+    match = NAME_VERSION_RE.match(target)
     if match:
         key = options.checksum_key(match["name"], match["version"])
         url = s3.s3_url(options.index_bucket, key)
