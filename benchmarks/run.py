@@ -334,9 +334,11 @@ def s3_environment(work: Path) -> None:
 def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from dsbuild import publish, s3
+    from dsbuild import s3, s3_transfer
     from dsbuild.archive import pack
     from dsbuild.log import configure
+    from dsbuild.remote import RemoteOptions
+    from dsbuild.upload import upload
     from tests.s3_server import WeedServer
 
     configure("warning")
@@ -377,14 +379,12 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
         )
 
         def ours(i: int) -> float:
-            options = publish.RemoteOptions(
-                bucket=bucket, endpoint_url=server.endpoint, prefix=f"ours-{i}/", progress=False
-            )
+            options = RemoteOptions(bucket=bucket, endpoint_url=server.endpoint, prefix=f"ours-{i}/", progress=False)
             started = time.perf_counter()
-            statuses = [r.status for r in publish.upload(work / "data", [str(tarball)], options)]
+            statuses = [r.status for r in upload(work / "data", [str(tarball)], options)]
             elapsed = time.perf_counter() - started
-            if statuses != [s3.UPLOADED]:
-                raise RuntimeError(f"publish.upload reported {statuses}, expected one upload")
+            if statuses != [s3_transfer.UPLOADED]:
+                raise RuntimeError(f"dsbuild.upload.upload reported {statuses}, expected one upload")
             for key in s3.list_keys(client, bucket, f"ours-{i}/"):
                 client.delete_object(Bucket=bucket, Key=key)
             compact(server)
@@ -392,14 +392,14 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
 
         ours_t, base_t = alternate(ours, lambda i: bare(best, f"base-{i}"), settings.repeats, "upload")
         started = time.perf_counter()
-        s3.digest_for_upload(tarball)
+        s3_transfer.digest_for_upload(tarball)
         hashing = time.perf_counter() - started
     finally:
         server.stop()
     o, b = packed.size / MIB / statistics.median(ours_t), packed.size / MIB / statistics.median(base_t)
     results.rows.append(
         Row(
-            f"upload {fmt_size(packed.size)} (publish.upload vs boto3 {best_part} MiB × {best_conc})",
+            f"upload {fmt_size(packed.size)} (dsbuild.upload vs boto3 {best_part} MiB × {best_conc})",
             f"{o:.0f} MiB/s",
             f"{b:.0f} MiB/s",
             f"{o / b:.2f}×",

@@ -12,9 +12,10 @@ import pytest
 
 import download
 import upload
-from dsbuild import publish
+from dsbuild import download as download_workflow
 from dsbuild.checksums import read_checksum_file
 from dsbuild.errors import VerificationError
+from dsbuild.remote import human_size
 from tests.publish_helpers import make_tarball, tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
         if (data_dir / "toy" / "1.0.0" / "BROKEN").exists():
             raise VerificationError(f"{data_dir / 'toy' / '1.0.0'} does not load with TFDS: broken")
 
-    monkeypatch.setattr(publish, "check_loads", fake)
+    monkeypatch.setattr(download_workflow, "check_loads", fake)
     return calls
 
 
@@ -78,7 +79,7 @@ def test_download_by_name_verifies_extracts_and_checks_it_loads(
 ):
     code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
     assert code == 0, err
-    size = publish.human_size(published.record.size)
+    size = human_size(published.record.size)
     assert out == f"toy 1.0.0: downloaded ({size}), verified, extracted to {data_dir / 'toy/1.0.0'}\n"
     assert tree(data_dir / "toy") == tree(tmp_path / "build" / "toy")
     # Loaded in the staging dir, before it was renamed into place.
@@ -220,7 +221,7 @@ def test_secret_never_printed_at_trace(capfd, data_dir, remote, published, monke
 
 
 def test_download_waits_for_no_one_while_a_build_holds_the_lock(capfd, data_dir, remote, published):
-    from dsbuild.pipeline import dataset_lock
+    from dsbuild.lock import dataset_lock
 
     with dataset_lock(data_dir, "toy"):
         code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
