@@ -13,6 +13,7 @@ when a goal is not met (or a comparison failed), 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -30,17 +31,28 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-# The library, the test S3 server helpers and the fixture generator, whatever the caller's cwd.
-sys.path[:0] = [str(REPO), str(BENCH_DIR)]
 
+# Run as `python benchmarks/run.py`: Python puts this directory first on the path, so the
+# sibling fixture writer imports plainly; dsbuild is installed (pip install -e .).
 import make_fixture  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.s3_server import WeedServer
+
+
+def _s3_server_module() -> Any:
+    """tests/s3_server.py (the real test S3 server), loaded by path: tests/ is not an installed package."""
+    spec = importlib.util.spec_from_file_location("dsbuild_bench_s3_server", REPO / "tests" / "s3_server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
+    spec.loader.exec_module(module)
+    return module
+
 
 PYTHON = sys.executable
 MIB = 2**20
@@ -315,9 +327,8 @@ def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Resu
 
 def s3_environment(work: Path) -> None:
     """Only the test server's credentials, through armory's variables; nothing from this machine."""
-    from tests.s3_server import ADMIN_ID, ADMIN_SECRET, AWS_VARIABLES
-
-    for name in AWS_VARIABLES:
+    server_module = _s3_server_module()
+    for name in server_module.AWS_VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(
         {
@@ -325,8 +336,8 @@ def s3_environment(work: Path) -> None:
             "AWS_SHARED_CREDENTIALS_FILE": str(work / "aws-credentials"),
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "ARMORY_PRIVATE_S3_ID": ADMIN_ID,
-            "ARMORY_PRIVATE_S3_KEY": ADMIN_SECRET,
+            "ARMORY_PRIVATE_S3_ID": server_module.ADMIN_ID,
+            "ARMORY_PRIVATE_S3_KEY": server_module.ADMIN_SECRET,
         }
     )
 
@@ -339,7 +350,8 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
     from dsbuild.log import configure
     from dsbuild.remote import RemoteOptions
     from dsbuild.upload import upload
-    from tests.s3_server import WeedServer
+
+    WeedServer = _s3_server_module().WeedServer  # noqa: N806
 
     configure("warning")
     work = settings.work / "upload"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,6 @@ from dsbuild.errors import VerificationError
 from dsbuild.remote import human_size
 from tests.publish_helpers import make_tarball, tree
 
-ROOT = Path(__file__).resolve().parent.parent
 TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"
 CHECKSUM_KEY = "datasets/toy-1.0.0.json"
 
@@ -45,33 +42,11 @@ def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
 
 
 @pytest.fixture
-def remote(s3_server, s3_bucket, s3_creds) -> list[str]:
-    return ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
-
-
-@pytest.fixture
 def published(tmp_path, remote, capfd):
     """toy 1.0.0 packed in a build dir and uploaded to the test bucket."""
     packed = make_tarball(tmp_path / "build", payload=b"published payload")
     assert upload.main(["-o", str(tmp_path / "build"), *remote, "toy"]) == 0
     return packed
-
-
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    return tmp_path / "data"
-
-
-def test_help_imports_nothing_heavy():
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(ROOT / "download.py"), "-h"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "--overwrite" in result.stdout and "--public" in result.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
-    assert not imported & {"boto3", "botocore", "tensorflow", "tensorflow_datasets", "armory"}
 
 
 def test_download_by_name_verifies_extracts_and_checks_it_loads(

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tarfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,10 @@ from dsbuild import s3, s3_transfer
 from dsbuild import upload as upload_workflow
 from dsbuild.errors import UsageError
 from dsbuild.remote import RemoteOptions
+from tests.helpers import ROOT
 from tests.publish_helpers import make_tarball
 from tests.s3_server import ADMIN_ID, ADMIN_SECRET, WeedServer
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"
 CHECKSUM_KEY = "datasets/toy-1.0.0.json"
