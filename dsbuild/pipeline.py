@@ -146,6 +146,7 @@ def _run_build(entry: CatalogEntry, options: BuildOptions) -> BuiltDataset:
 
 
 def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Event | None = None) -> BuildOutcome:
+    """Build (or reuse), verify and pack one dataset under its lock; `cancel` stops it between steps."""
     start = time.monotonic()
     data_dir = options.data_dir
     _check_cancel(cancel, entry.name)

@@ -138,6 +138,8 @@ UP_TO_DATE = Status.UP_TO_DATE
 UPLOADED = Status.UPLOADED
 
 
+# Over 60 lines on purpose: head, abort, transfer, verify and the clean-up of every failure path
+# read as one sequence, which is the upload's integrity contract.
 def upload_file(
     client: Client,
     path: Path,
