@@ -19,10 +19,15 @@ RUN useradd --create-home --uid 1000 dsbuild \
 
 WORKDIR /app
 
-# Dependencies first (this layer is reused while only the code changes); `-e .` needs the package.
-COPY requirements.txt pyproject.toml ./
+# Pinned dependencies first, without the project itself (`-e .` needs the code): this layer
+# is reused while only the code changes. Then the code, installed editable without dependencies.
+COPY requirements.txt ./
+RUN grep -v '^-e ' requirements.txt > /tmp/requirements-pinned.txt \
+    && pip install --no-cache-dir -r /tmp/requirements-pinned.txt \
+    && rm /tmp/requirements-pinned.txt
+COPY pyproject.toml ./
 COPY dsbuild/ dsbuild/
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --no-deps -e .
 
 COPY build.py upload.py download.py ./
 COPY datasets/ datasets/

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dsbuild.defaults import COMPRESSION_LEVELS, DEFAULT_COMPRESSION_LEVEL, Status
 from dsbuild.options import OUTPUT_DIRECTORY, VERBOSITY, add_options
 
 EPILOG = """\
@@ -55,8 +56,8 @@ def make_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--compression-level",
         type=int,
-        choices=range(4),
-        default=1,
+        choices=COMPRESSION_LEVELS,
+        default=DEFAULT_COMPRESSION_LEVEL,
         metavar="{0..3}",
         help="ISA-L gzip level of the tarball: 1 fastest with good size (default), 3 smallest, 0 only for text",
     )
@@ -99,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
     # Imported here, after parsing: `-h` must not pay for them.
     from pathlib import Path
 
-    from dsbuild import pipeline
+    from dsbuild import pack_only, pipeline
     from dsbuild.catalog import load_catalog
     from dsbuild.paths import check_config, ensure_writable_dir, resolve_data_dir
     from dsbuild.tfds_build import TfdsOptions
@@ -108,15 +109,17 @@ def _run(args: argparse.Namespace) -> int:
     catalog = load_catalog()
 
     if args.list:
-        _print_list(catalog, data_dir)
+        from dsbuild.listing import list_lines
+
+        print("\n".join(list_lines(catalog, data_dir)))
         return 0
 
     if args.pack_only:
-        targets = pipeline.resolve_pack_targets(catalog, data_dir, args.pack_only)
+        targets = pack_only.resolve_pack_targets(catalog, data_dir, args.pack_only)
         for built in targets:
             ensure_writable_dir(built.data_dir)
         for built in targets:
-            result = pipeline.pack_built(built, verify_all=args.verify_all, compresslevel=args.compression_level)
+            result = pack_only.pack_built(built, verify_all=args.verify_all, compresslevel=args.compression_level)
             _print_packed(built.name, built.version, result.tarball, result.checksum_file, result.record.size)
         return 0
 
@@ -148,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
             continue
         if outcome.tarball and outcome.checksum_file:
             size = outcome.packed.record.size if outcome.packed else outcome.tarball.stat().st_size
-            state = "up to date" if outcome.tarball_up_to_date else "packed"
+            state = Status.UP_TO_DATE if outcome.tarball_up_to_date else Status.PACKED
             _print_packed(outcome.name, outcome.version, outcome.tarball, outcome.checksum_file, size, state)
         else:
             print(f"{outcome.name} {outcome.version}: built and verified in {data_dir} (not packed: --no-pack)")
@@ -173,26 +176,10 @@ def _existing_dir(raw: str | None, flag: str):  # -> Path | None
     return path
 
 
-def _print_packed(name: str, version: str, tarball, checksum_file, size: int, state: str = "packed") -> None:
+def _print_packed(name: str, version: str, tarball, checksum_file, size: int, state: str = Status.PACKED) -> None:
     print(f"{name} {version}: {state}")
     print(f"  tarball:       {tarball} ({size:,} bytes)")
     print(f"  checksum file: {checksum_file}")
-
-
-def _print_list(catalog, data_dir) -> None:
-    from dsbuild import pipeline
-
-    rows = [("NAME", "CATEGORY", "VERSION", "ARMORY", "BUILT", "TARBALL")]
-    for entry in catalog.values():
-        built, tarball = pipeline.built_status(data_dir, entry)
-        armory = entry.armory_version if entry.armory_version != entry.version else "same"
-        rows.append(
-            (entry.name, entry.category, entry.version, armory, "yes" if built else "no", "yes" if tarball else "no")
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    print(f"\ndata dir: {data_dir}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dsbuild.defaults import Status
 from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, remote_settings
 
 EPILOG = """\
@@ -45,19 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     def work() -> int:
-        from dsbuild import publish
+        from dsbuild.download import download
         from dsbuild.paths import resolve_data_dir
+        from dsbuild.remote import RemoteOptions, human_size
 
-        options = publish.RemoteOptions(**remote_settings(args))
+        options = RemoteOptions(**remote_settings(args))
         data_dir = resolve_data_dir(args.output_directory)
-        for r in publish.download(data_dir, args.targets, options, overwrite=args.overwrite):
+        for r in download(data_dir, args.targets, options, overwrite=args.overwrite):
             where = ", ".join(str(data_dir / sub) for sub in r.subdirs)
-            if r.status == publish.ALREADY_PRESENT:
+            if r.status == Status.ALREADY_PRESENT:
                 print(f"{r.name} {r.version}: already present in {where} (matches {r.source}; nothing downloaded)")
             else:
-                print(
-                    f"{r.name} {r.version}: downloaded ({publish.human_size(r.size)}), verified, extracted to {where}"
-                )
+                print(f"{r.name} {r.version}: downloaded ({human_size(r.size)}), verified, extracted to {where}")
         return 0
 
     return run_command(work, args.verbosity)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dsbuild.defaults import Status
 from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, remote_settings
 
 EPILOG = """\
@@ -49,25 +50,26 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     def work() -> int:
-        from dsbuild import publish
         from dsbuild.paths import resolve_data_dir
+        from dsbuild.remote import RemoteOptions, human_size
+        from dsbuild.upload import upload
 
-        options = publish.RemoteOptions(**remote_settings(args))
+        options = RemoteOptions(**remote_settings(args))
         data_dir = resolve_data_dir(args.output_directory)
-        results = publish.upload(data_dir, args.targets, options, dry_run=args.dry_run, force=args.force)
+        results = upload(data_dir, args.targets, options, dry_run=args.dry_run, force=args.force)
         if not results:
             print(f"nothing to upload: no unpublished tarballs in {data_dir}")
         for r in results:
-            size = publish.human_size(r.size)
-            if r.status == publish.DRY_RUN_PACK:
+            size = human_size(r.size)
+            if r.status == Status.DRY_RUN_PACK:
                 print(f"would pack {r.tarball}, then upload it to {r.tarball_url}, checksum file to {r.checksum_url}")
-            elif r.status == publish.DRY_RUN:
+            elif r.status == Status.DRY_RUN:
                 print(f"would upload {r.tarball} ({size}) to {r.tarball_url}, checksum file to {r.checksum_url}")
-            elif r.status == "up to date":
+            elif r.status == Status.UP_TO_DATE:
                 print(f"{r.name} {r.version}: up to date at {r.tarball_url} (no bytes sent)")
             else:
                 print(f"{r.name} {r.version}: uploaded {r.tarball.name} ({size}) to {r.tarball_url}")
-            if r.status not in (publish.DRY_RUN, publish.DRY_RUN_PACK):
+            if r.status not in (Status.DRY_RUN, Status.DRY_RUN_PACK):
                 print(f"  checksum file: {r.checksum_url} ({r.checksum_status})")
         return 0
 

@@ -13,6 +13,7 @@ when a goal is not met (or a comparison failed), 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -30,17 +31,28 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-# The library, the test S3 server helpers and the fixture generator, whatever the caller's cwd.
-sys.path[:0] = [str(REPO), str(BENCH_DIR)]
 
+# Run as `python benchmarks/run.py`: Python puts this directory first on the path, so the
+# sibling fixture writer imports plainly; dsbuild is installed (pip install -e .).
 import make_fixture  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.s3_server import WeedServer
+
+
+def _s3_server_module() -> Any:
+    """tests/s3_server.py (the real test S3 server), loaded by path: tests/ is not an installed package."""
+    spec = importlib.util.spec_from_file_location("dsbuild_bench_s3_server", REPO / "tests" / "s3_server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
+    spec.loader.exec_module(module)
+    return module
+
 
 PYTHON = sys.executable
 MIB = 2**20
@@ -315,9 +327,8 @@ def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Resu
 
 def s3_environment(work: Path) -> None:
     """Only the test server's credentials, through armory's variables; nothing from this machine."""
-    from tests.s3_server import ADMIN_ID, ADMIN_SECRET, AWS_VARIABLES
-
-    for name in AWS_VARIABLES:
+    server_module = _s3_server_module()
+    for name in server_module.AWS_VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(
         {
@@ -325,8 +336,8 @@ def s3_environment(work: Path) -> None:
             "AWS_SHARED_CREDENTIALS_FILE": str(work / "aws-credentials"),
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "ARMORY_PRIVATE_S3_ID": ADMIN_ID,
-            "ARMORY_PRIVATE_S3_KEY": ADMIN_SECRET,
+            "ARMORY_PRIVATE_S3_ID": server_module.ADMIN_ID,
+            "ARMORY_PRIVATE_S3_KEY": server_module.ADMIN_SECRET,
         }
     )
 
@@ -334,10 +345,13 @@ def s3_environment(work: Path) -> None:
 def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from dsbuild import publish, s3
+    from dsbuild import s3, s3_transfer
     from dsbuild.archive import pack
     from dsbuild.log import configure
-    from tests.s3_server import WeedServer
+    from dsbuild.remote import RemoteOptions
+    from dsbuild.upload import upload
+
+    WeedServer = _s3_server_module().WeedServer  # noqa: N806
 
     configure("warning")
     work = settings.work / "upload"
@@ -377,14 +391,12 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
         )
 
         def ours(i: int) -> float:
-            options = publish.RemoteOptions(
-                bucket=bucket, endpoint_url=server.endpoint, prefix=f"ours-{i}/", progress=False
-            )
+            options = RemoteOptions(bucket=bucket, endpoint_url=server.endpoint, prefix=f"ours-{i}/", progress=False)
             started = time.perf_counter()
-            statuses = [r.status for r in publish.upload(work / "data", [str(tarball)], options)]
+            statuses = [r.status for r in upload(work / "data", [str(tarball)], options)]
             elapsed = time.perf_counter() - started
-            if statuses != [s3.UPLOADED]:
-                raise RuntimeError(f"publish.upload reported {statuses}, expected one upload")
+            if statuses != [s3_transfer.UPLOADED]:
+                raise RuntimeError(f"dsbuild.upload.upload reported {statuses}, expected one upload")
             for key in s3.list_keys(client, bucket, f"ours-{i}/"):
                 client.delete_object(Bucket=bucket, Key=key)
             compact(server)
@@ -392,14 +404,14 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
 
         ours_t, base_t = alternate(ours, lambda i: bare(best, f"base-{i}"), settings.repeats, "upload")
         started = time.perf_counter()
-        s3.digest_for_upload(tarball)
+        s3_transfer.digest_for_upload(tarball)
         hashing = time.perf_counter() - started
     finally:
         server.stop()
     o, b = packed.size / MIB / statistics.median(ours_t), packed.size / MIB / statistics.median(base_t)
     results.rows.append(
         Row(
-            f"upload {fmt_size(packed.size)} (publish.upload vs boto3 {best_part} MiB × {best_conc})",
+            f"upload {fmt_size(packed.size)} (dsbuild.upload vs boto3 {best_part} MiB × {best_conc})",
             f"{o:.0f} MiB/s",
             f"{b:.0f} MiB/s",
             f"{o / b:.2f}×",

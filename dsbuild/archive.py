@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsbuild.checksums import ChecksumRecord, HashingReader, HashingWriter, remember_digest, write_checksum_file
+from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import BuildCancelledError, ChecksumError, PackError, UnsafeArchiveError
 from dsbuild.log import log
 from dsbuild.paths import TEMP_MARK, tarball_name, temp_sibling
@@ -31,11 +32,6 @@ from dsbuild.paths import TEMP_MARK, tarball_name, temp_sibling
 FIXED_MTIME = 946684800
 DIR_MODE = 0o755
 FILE_MODE = 0o644
-# ISA-L levels run 0..3. Level 1 was measured fastest with the tarball within a
-# few percent of gzip -6 on image + audio datasets (README, Performance); level 0
-# grows incompressible data by over 20%.
-COMPRESSION_LEVELS = (0, 1, 2, 3)
-DEFAULT_COMPRESSION_LEVEL = 1
 # Compressed blocks are independent with a 32 KiB dictionary from the previous
 # block, so the output is the same bytes whatever the thread count.
 DEFAULT_THREADS = min(4, len(os.sched_getaffinity(0)))

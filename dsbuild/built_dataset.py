@@ -17,8 +17,7 @@ from pathlib import Path
 
 from dsbuild.errors import NotBuiltError, VerificationError
 from dsbuild.log import log
-from dsbuild.paths import NAME_RE, VERSION_RE, check_name
-from dsbuild.tfds_build import INCOMPLETE_PREFIX
+from dsbuild.paths import INCOMPLETE_PREFIX, NAME_RE, VERSION_RE, check_name
 
 CONFIG_METADATA_DIR = ".config"
 REQUIRED_FILES = ("dataset_info.json", "features.json")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from dsbuild.defaults import DEFAULT_PREFIX, PRIVATE_BUCKET, PUBLIC_BUCKET
+
 LEVELS = ("trace", "debug", "info", "warning", "error")
 
 OptionSpec = tuple[tuple[str, ...], dict[str, Any]]
@@ -32,9 +34,12 @@ VERBOSITY: OptionSpec = (
 REMOTE: tuple[OptionSpec, ...] = (
     (
         ("-b", "--bucket"),
-        {"metavar": "NAME", "help": "default: armory-private-data, or armory-public-data with --public"},
+        {"metavar": "NAME", "help": f"default: {PRIVATE_BUCKET}, or {PUBLIC_BUCKET} with --public"},
     ),
-    (("--prefix",), {"default": "datasets/", "metavar": "PREFIX", "help": "key prefix (default: datasets/)"}),
+    (
+        ("--prefix",),
+        {"default": DEFAULT_PREFIX, "metavar": "PREFIX", "help": f"key prefix (default: {DEFAULT_PREFIX})"},
+    ),
     (("--checksum-bucket",), {"metavar": "NAME", "help": "bucket of the checksum files (default: the bucket)"}),
     (
         ("--endpoint-url",),
@@ -50,7 +55,7 @@ def add_options(target: _AcceptsArguments, *specs: OptionSpec) -> None:
 
 
 def remote_settings(args: Any) -> dict[str, Any]:
-    """Keyword arguments for `publish.RemoteOptions` from parsed REMOTE options and --public."""
+    """Keyword arguments for `dsbuild.remote.RemoteOptions` from parsed REMOTE options and --public."""
     return {
         "bucket": args.bucket,
         "checksum_bucket": args.checksum_bucket,

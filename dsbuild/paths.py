@@ -28,6 +28,8 @@ TFDS_SUBDIR = "TFDSv4"
 LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
 LOCK_DIR = "_locks"
 TEMP_MARK = ".dsbuild-tmp-"
+# TFDS writes a build into `incomplete.*` directories and renames them when done.
+INCOMPLETE_PREFIX = "incomplete."
 DATA_DIR_ENV = "DSBUILD_DATA_DIR"
 
 

@@ -1,38 +1,39 @@
 """The build pipeline: resolve → check → `tfds build` → verify → pack.
 
+`--pack-only` lives in `dsbuild.pack_only`, `--list` in `dsbuild.listing`, the
+dataset lock in `dsbuild.lock`.
+
 Everything the user asked for is resolved and checked before any work starts,
 so bad input fails fast (exit 2) and never after an hour of building.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from dsbuild.archive import DEFAULT_COMPRESSION_LEVEL, PackResult, pack, remove_stale_temp_files
+from dsbuild.archive import PackResult, pack, remove_stale_temp_files
 from dsbuild.builders import check_builder_path
-from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
+from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built
 from dsbuild.catalog import CatalogEntry, lookup
 from dsbuild.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import (
     BuildCancelledError,
-    BuildInProgressError,
     ChecksumError,
     DsbuildError,
-    NotBuiltError,
     UsageError,
     VerificationError,
 )
+from dsbuild.lock import dataset_lock
 from dsbuild.log import log
-from dsbuild.paths import LOCK_DIR, NAME_RE, checksum_file_name, log_dir, tarball_name
+from dsbuild.paths import checksum_file_name, log_dir, tarball_name
 from dsbuild.tfds_build import (
     TfdsOptions,
     VerifyRequest,
@@ -90,24 +91,6 @@ def resolve(catalog: dict[str, CatalogEntry], names: Sequence[str], local_paths:
     return list(unique.values())
 
 
-@contextlib.contextmanager
-def dataset_lock(data_dir: Path, name: str) -> Iterator[None]:
-    """One dsbuild process at a time per dataset and data dir."""
-    lock_dir = data_dir / LOCK_DIR
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{name}.lock", "w") as lock_file:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildInProgressError(
-                f"another dsbuild process is building or packing {name} in {data_dir}; wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
 def clean(data_dir: Path, name: str, version: str) -> None:
     """Remove the old build of `name` at `version` (every config), its tarball and checksum file."""
     built = find_built(data_dir, name, version)
@@ -142,7 +125,28 @@ def _check_cancel(cancel: threading.Event | None, name: str) -> None:
         raise BuildCancelledError(f"{name}: cancelled")
 
 
+def _run_build(entry: CatalogEntry, options: BuildOptions) -> BuiltDataset:
+    """Build `entry` fresh in a `tfds build` child (which also verifies it loads); the built dataset."""
+    data_dir = options.data_dir
+    tfds_options = options.tfds
+    if entry.category != LOCAL and not tfds_options.register_checksums:
+        # Supported armory datasets must match their recorded source checksums.
+        tfds_options = replace(tfds_options, force_checksums_validation=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
+    cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
+    verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
+    seconds = run_tfds_build(cmd, log_path, data_dir / entry.name, verify=verify)
+    log.info("tfds build of {} finished and loaded in {:.1f} s", entry.name, seconds)
+    built = find_built(data_dir, entry.name, entry.version)
+    if built is None:  # the child checked it; something removed it since
+        raise VerificationError(f"{entry.name} {entry.version} vanished from {data_dir} after its build")
+    check_structure(built)
+    return built
+
+
 def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Event | None = None) -> BuildOutcome:
+    """Build (or reuse), verify and pack one dataset under its lock; `cancel` stops it between steps."""
     start = time.monotonic()
     data_dir = options.data_dir
     _check_cancel(cancel, entry.name)
@@ -159,20 +163,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
                 "reusing the existing build {} (use --clean to build fresh)", ", ".join(map(str, built.version_dirs))
             )
         else:
-            tfds_options = options.tfds
-            if entry.category != LOCAL and not tfds_options.register_checksums:
-                # Supported armory datasets must match their recorded source checksums.
-                tfds_options = replace(tfds_options, force_checksums_validation=True)
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
-            cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
-            verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
-            seconds = run_tfds_build(cmd, log_path, data_dir / entry.name, verify=verify)
-            log.info("tfds build of {} finished and loaded in {:.1f} s", entry.name, seconds)
-            built = find_built(data_dir, entry.name, entry.version)
-            if built is None:  # the child checked it; something removed it since
-                raise VerificationError(f"{entry.name} {entry.version} vanished from {data_dir} after its build")
-            check_structure(built)
+            built = _run_build(entry, options)
         _check_cancel(cancel, entry.name)
         if reused:
             # The child verified a fresh build; a reused one is checked here.
@@ -248,45 +239,3 @@ def build_many(entries: Sequence[CatalogEntry], options: BuildOptions, jobs: int
             stop_all_builds()
             wait(futures)
             raise
-
-
-def resolve_pack_targets(
-    catalog: dict[str, CatalogEntry], data_dir: Path, targets: Sequence[str]
-) -> list[BuiltDataset]:
-    """Built datasets for --pack-only: a dataset name (in the data dir) or a built directory."""
-    found: list[BuiltDataset] = []
-    for target in targets:
-        if not NAME_RE.match(target):  # not a dataset name, so a directory
-            found.append(from_directory(Path(target)))
-            continue
-        version = catalog[target].version if target in catalog else None
-        built = find_built(data_dir, target, version)
-        if built is None:
-            where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
-            raise NotBuiltError(
-                f"{target} is not built in {data_dir} (no {where}): build it first with "
-                f"`python build.py -ds {target}`, or give the built directory's path"
-            )
-        found.append(built)
-    return found
-
-
-def pack_built(
-    built: BuiltDataset, verify_all: bool = False, compresslevel: int = DEFAULT_COMPRESSION_LEVEL
-) -> PackResult:
-    """Verify and pack a dataset built elsewhere (e.g. by a plain `tfds build`)."""
-    with dataset_lock(built.data_dir, built.name):
-        remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
-        check_structure(built)
-        check_loads(built.data_dir, built.subdirs, all_examples=verify_all)
-        return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)
-
-
-def built_status(data_dir: Path, entry: CatalogEntry) -> tuple[bool, bool]:
-    """(is built here, has a tarball here) for --list; never raises on odd layouts."""
-    try:
-        built = find_built(data_dir, entry.name, entry.version)
-    except NotBuiltError:
-        built = None
-    has_tarball = (data_dir / tarball_name(entry.name, entry.version)).is_file()
-    return built is not None, has_tarball

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from dsbuild.errors import BuildFailedError, VerificationError
 from dsbuild.log import log
+from dsbuild.paths import INCOMPLETE_PREFIX
 from dsbuild.tfds_child import VERIFY_FAILED
 
 TAIL_LINES = 30
-INCOMPLETE_PREFIX = "incomplete."
 # How long the child gets to exit after each signal before the next, stronger one.
 STOP_GRACE_SECONDS = (10.0, 5.0)
 

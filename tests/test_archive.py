@@ -15,7 +15,6 @@ import pytest
 
 from dsbuild import archive
 from dsbuild.archive import (
-    COMPRESSION_LEVELS,
     FIXED_MTIME,
     extract_tarball,
     pack,
@@ -23,6 +22,7 @@ from dsbuild.archive import (
     write_tarball,
 )
 from dsbuild.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.defaults import COMPRESSION_LEVELS
 from dsbuild.errors import ChecksumError, PackError
 from dsbuild.paths import temp_sibling
 

@@ -116,19 +116,6 @@ def test_list_shows_categories_versions_and_build_state(tmp_path: Path, capsys) 
     assert f"data dir: {tmp_path}" in out
 
 
-@pytest.mark.parametrize("script", ["build.py", "upload.py", "download.py"])
-def test_help_imports_nothing_heavy(script: str) -> None:
-    if not (ROOT / script).exists():
-        pytest.fail(f"{script} is missing")
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(ROOT / script), "-h"], capture_output=True, text=True
-    )
-    assert result.returncode == 0
-    assert "usage:" in result.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
-    assert imported.isdisjoint({"tensorflow", "tensorflow_datasets", "boto3", "botocore", "armory"})
-
-
 def test_checksum_file_of_pack_only_matches(tmp_path: Path, capsys) -> None:
     # A hand-made build dir is packed only after it loads, so a fake one is refused with exit 1.
     version_dir = tmp_path / "toy" / "1.0.0"

@@ -43,7 +43,15 @@ def test_pinned_base_and_non_root_user() -> None:
 def test_installs_requirements_and_copies_what_the_scripts_need() -> None:
     rows = instructions()
     runs = " ".join(rest for keyword, rest in rows if keyword == "RUN")
-    assert "pip install --no-cache-dir -r requirements.txt" in runs
+    # The pinned requirements (all but `-e .`) install before any code is copied, so a code
+    # change reuses that layer; the project itself is installed afterwards without dependencies.
+    assert "grep -v '^-e ' requirements.txt" in runs and "pip install --no-cache-dir -r " in runs
+    assert "pip install --no-cache-dir --no-deps -e ." in runs
+    order = [(keyword, rest) for keyword, rest in rows if keyword in ("RUN", "COPY")]
+    deps_at = next(i for i, (k, rest) in enumerate(order) if k == "RUN" and "requirements" in rest)
+    code_at = next(i for i, (k, rest) in enumerate(order) if k == "COPY" and rest.startswith("dsbuild"))
+    editable_at = next(i for i, (k, rest) in enumerate(order) if k == "RUN" and "--no-deps -e ." in rest)
+    assert deps_at < code_at < editable_at
     assert "ffmpeg" in runs
     copied = set()
     for keyword, rest in rows:
@@ -70,3 +78,25 @@ def test_data_is_the_default_output_directory() -> None:
     envs = " ".join(rest for keyword, rest in rows if keyword == "ENV")
     assert "DSBUILD_DATA_DIR=/data" in envs
     assert ("VOLUME", '["/data"]') in rows
+
+
+def test_declared_dependencies_admit_the_pins() -> None:
+    """pyproject declares ranges; every one is pinned in requirements.txt at a version inside it."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    declared = [Requirement(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version
+    assert declared
+    for requirement in declared:
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned, f"{requirement.name} is declared but not pinned in requirements.txt"
+        assert requirement.specifier.contains(pinned), f"{requirement} does not admit the pin {pinned}"
+    assert {canonicalize_name(r.name) for r in declared} == set(pins)

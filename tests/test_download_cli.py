@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import download
 import upload
-from dsbuild import publish
+from dsbuild import download as download_workflow
 from dsbuild.checksums import read_checksum_file
 from dsbuild.errors import VerificationError
+from dsbuild.remote import human_size
 from tests.publish_helpers import make_tarball, tree
 
-ROOT = Path(__file__).resolve().parent.parent
 TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"
 CHECKSUM_KEY = "datasets/toy-1.0.0.json"
 
@@ -39,13 +37,8 @@ def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
         if (data_dir / "toy" / "1.0.0" / "BROKEN").exists():
             raise VerificationError(f"{data_dir / 'toy' / '1.0.0'} does not load with TFDS: broken")
 
-    monkeypatch.setattr(publish, "check_loads", fake)
+    monkeypatch.setattr(download_workflow, "check_loads", fake)
     return calls
-
-
-@pytest.fixture
-def remote(s3_server, s3_bucket, s3_creds) -> list[str]:
-    return ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
 
 
 @pytest.fixture
@@ -56,29 +49,12 @@ def published(tmp_path, remote, capfd):
     return packed
 
 
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    return tmp_path / "data"
-
-
-def test_help_imports_nothing_heavy():
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(ROOT / "download.py"), "-h"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "--overwrite" in result.stdout and "--public" in result.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
-    assert not imported & {"boto3", "botocore", "tensorflow", "tensorflow_datasets", "armory"}
-
-
 def test_download_by_name_verifies_extracts_and_checks_it_loads(
     capfd, tmp_path, data_dir, remote, published, s3_bucket, loads
 ):
     code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
     assert code == 0, err
-    size = publish.human_size(published.record.size)
+    size = human_size(published.record.size)
     assert out == f"toy 1.0.0: downloaded ({size}), verified, extracted to {data_dir / 'toy/1.0.0'}\n"
     assert tree(data_dir / "toy") == tree(tmp_path / "build" / "toy")
     # Loaded in the staging dir, before it was renamed into place.
@@ -220,7 +196,7 @@ def test_secret_never_printed_at_trace(capfd, data_dir, remote, published, monke
 
 
 def test_download_waits_for_no_one_while_a_build_holds_the_lock(capfd, data_dir, remote, published):
-    from dsbuild.pipeline import dataset_lock
+    from dsbuild.lock import dataset_lock
 
     with dataset_lock(data_dir, "toy"):
         code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")

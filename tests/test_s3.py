@@ -11,7 +11,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from dsbuild import s3
+from dsbuild import s3, s3_transfer
 from dsbuild.errors import ChecksumError, RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError
 from tests.s3_server import ADMIN_ID, WeedServer
 
@@ -41,10 +41,10 @@ def client(s3_server: WeedServer, s3_creds: None):
 @pytest.mark.parametrize("size", [0, 1000, 12 * MiB])
 def test_local_digest_equals_the_checksum_the_server_reports(client, s3_bucket, tmp_path, size):
     path = write_random(tmp_path / "blob.bin", size)
-    digest = s3.digest_for_upload(path, SMALL_PARTS)
-    assert s3.upload_file(client, path, s3_bucket, "k/blob.bin", digest, config=SMALL_PARTS, progress=False) == (
-        s3.UPLOADED
-    )
+    digest = s3_transfer.digest_for_upload(path, SMALL_PARTS)
+    assert s3_transfer.upload_file(
+        client, path, s3_bucket, "k/blob.bin", digest, config=SMALL_PARTS, progress=False
+    ) == (s3_transfer.UPLOADED)
     remote = s3.head(client, s3_bucket, "k/blob.bin")
     assert remote == s3.RemoteObject(size=size, sha256=digest.sha256, s3_checksum=digest.s3_checksum)
     assert digest.s3_checksum.endswith("-3") == (size == 12 * MiB)  # composite over 3 parts
@@ -68,44 +68,47 @@ def test_a_packed_tarball_is_not_read_again_to_upload(client, s3_bucket, tmp_pat
 
     with monkeypatch.context() as patch:
         patch.setattr(builtins, "open", no_reading_the_tarball)
-        remembered = s3.digest_for_upload(tarball, SMALL_PARTS)
+        remembered = s3_transfer.digest_for_upload(tarball, SMALL_PARTS)
     (tmp_path / DIGEST_CACHE_DIR / f"{tarball.name}.json").unlink()
-    read = s3.digest_for_upload(tarball, SMALL_PARTS)
+    read = s3_transfer.digest_for_upload(tarball, SMALL_PARTS)
     assert (remembered.size, remembered.sha256, remembered.s3_checksum) == (read.size, read.sha256, None)
     # Uploaded multipart with only the whole-file sha256 known: still verified, and stored as the re-read says.
-    s3.upload_file(client, tarball, s3_bucket, "k/toy.tar.gz", remembered, config=SMALL_PARTS, progress=False)
+    s3_transfer.upload_file(client, tarball, s3_bucket, "k/toy.tar.gz", remembered, config=SMALL_PARTS, progress=False)
     assert s3.head(client, s3_bucket, "k/toy.tar.gz") == s3.RemoteObject(read.size, read.sha256, read.s3_checksum)
 
 
 def test_identical_object_is_up_to_date_and_sends_no_bytes(client, s3_bucket, tmp_path):
     path = write_random(tmp_path / "a.bin", 6 * MiB)
-    digest = s3.digest_for_upload(path, SMALL_PARTS)
-    s3.upload_file(client, path, s3_bucket, "a.bin", digest, config=SMALL_PARTS, progress=False)
+    digest = s3_transfer.digest_for_upload(path, SMALL_PARTS)
+    s3_transfer.upload_file(client, path, s3_bucket, "a.bin", digest, config=SMALL_PARTS, progress=False)
     sent = count_calls(client, "PutObject", "UploadPart", "CreateMultipartUpload")
-    status = s3.upload_file(client, path, s3_bucket, "a.bin", digest, config=SMALL_PARTS, progress=False)
-    assert status == s3.UP_TO_DATE
+    status = s3_transfer.upload_file(client, path, s3_bucket, "a.bin", digest, config=SMALL_PARTS, progress=False)
+    assert status == s3_transfer.UP_TO_DATE
     assert sent == []
 
 
 def test_different_object_is_refused_without_force_and_replaced_with_it(client, s3_bucket, tmp_path):
     first = write_random(tmp_path / "first.bin", 1000)
     second = write_random(tmp_path / "second.bin", 1000)
-    s3.upload_file(client, first, s3_bucket, "x.bin", s3.digest_for_upload(first), progress=False)
-    new = s3.digest_for_upload(second)
+    s3_transfer.upload_file(client, first, s3_bucket, "x.bin", s3_transfer.digest_for_upload(first), progress=False)
+    new = s3_transfer.digest_for_upload(second)
     with pytest.raises(RemoteConflictError, match=r"s3://.*/x\.bin already exists and differs .*pass --force"):
-        s3.upload_file(client, second, s3_bucket, "x.bin", new, progress=False)
-    assert s3.head(client, s3_bucket, "x.bin").sha256 == s3.digest_for_upload(first).sha256
-    assert s3.upload_file(client, second, s3_bucket, "x.bin", new, force=True, progress=False) == s3.UPLOADED
+        s3_transfer.upload_file(client, second, s3_bucket, "x.bin", new, progress=False)
+    assert s3.head(client, s3_bucket, "x.bin").sha256 == s3_transfer.digest_for_upload(first).sha256
+    assert (
+        s3_transfer.upload_file(client, second, s3_bucket, "x.bin", new, force=True, progress=False)
+        == s3_transfer.UPLOADED
+    )
     assert s3.head(client, s3_bucket, "x.bin").sha256 == new.sha256
 
 
 def test_checksum_mismatch_after_upload_deletes_the_object(client, s3_bucket, tmp_path):
     path = write_random(tmp_path / "c.bin", 1000)
-    digest = s3.digest_for_upload(path)
+    digest = s3_transfer.digest_for_upload(path)
     # As if the server had stored other bytes: its checksum will not be the one expected.
-    lying = s3.LocalDigest(digest.size, digest.sha256, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    lying = s3_transfer.LocalDigest(digest.size, digest.sha256, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
     with pytest.raises(ChecksumError, match=r"upload verification of s3://.*c\.bin failed: its SHA256 .*deleted it"):
-        s3.upload_file(client, path, s3_bucket, "c.bin", lying, progress=False)
+        s3_transfer.upload_file(client, path, s3_bucket, "c.bin", lying, progress=False)
     assert s3.head(client, s3_bucket, "c.bin") is None
 
 
@@ -117,7 +120,7 @@ def test_wrong_secret_is_one_line_and_never_shown(s3_server, s3_bucket, aws_env,
     path = write_random(tmp_path / "d.bin", 100)
     with pytest.raises(RemoteAccessError) as info:
         s3.check_bucket(client, s3_bucket)
-        s3.upload_file(client, path, s3_bucket, "d.bin", s3.digest_for_upload(path), progress=False)
+        s3_transfer.upload_file(client, path, s3_bucket, "d.bin", s3_transfer.digest_for_upload(path), progress=False)
     message = str(info.value)
     assert "\n" not in message
     assert "ARMORY_PRIVATE_S3_KEY" in message
@@ -140,31 +143,31 @@ def test_missing_bucket_is_reported_and_never_created(s3_server, client):
 
 def test_download_verifies_and_keeps_a_good_file(client, s3_bucket, tmp_path):
     path = write_random(tmp_path / "e.bin", 3 * MiB)
-    digest = s3.digest_for_upload(path)
-    s3.upload_file(client, path, s3_bucket, "e.bin", digest, progress=False)
+    digest = s3_transfer.digest_for_upload(path)
+    s3_transfer.upload_file(client, path, s3_bucket, "e.bin", digest, progress=False)
     dest = tmp_path / "got.bin"
-    s3.download_file(client, s3_bucket, "e.bin", dest, digest.size, digest.sha256, progress=False)
+    s3_transfer.download_file(client, s3_bucket, "e.bin", dest, digest.size, digest.sha256, progress=False)
     assert dest.read_bytes() == path.read_bytes()
 
 
 def test_download_with_wrong_sha256_is_deleted(client, s3_bucket, tmp_path):
     path = write_random(tmp_path / "f.bin", 5000)
-    digest = s3.digest_for_upload(path)
-    s3.upload_file(client, path, s3_bucket, "f.bin", digest, progress=False)
+    digest = s3_transfer.digest_for_upload(path)
+    s3_transfer.upload_file(client, path, s3_bucket, "f.bin", digest, progress=False)
     dest = tmp_path / "got.bin"
     with pytest.raises(ChecksumError, match=r"sha256 of s3://.*f\.bin is .* but its checksum file says 0{64}"):
-        s3.download_file(client, s3_bucket, "f.bin", dest, digest.size, "0" * 64, progress=False)
+        s3_transfer.download_file(client, s3_bucket, "f.bin", dest, digest.size, "0" * 64, progress=False)
     assert not dest.exists()
 
 
 def test_download_of_wrong_size_fetches_nothing(client, s3_bucket, tmp_path):
     path = write_random(tmp_path / "g.bin", 5000)
-    digest = s3.digest_for_upload(path)
-    s3.upload_file(client, path, s3_bucket, "g.bin", digest, progress=False)
+    digest = s3_transfer.digest_for_upload(path)
+    s3_transfer.upload_file(client, path, s3_bucket, "g.bin", digest, progress=False)
     sent = count_calls(client, "GetObject")
     dest = tmp_path / "got.bin"
     with pytest.raises(ChecksumError, match="is 5000 bytes but its checksum file says 6000"):
-        s3.download_file(client, s3_bucket, "g.bin", dest, 6000, digest.sha256, progress=False)
+        s3_transfer.download_file(client, s3_bucket, "g.bin", dest, 6000, digest.sha256, progress=False)
     assert sent == [] and not dest.exists()
 
 
@@ -178,7 +181,7 @@ def test_truncated_stream_is_retried_once_then_fails(tmp_path, aws_env):
         stubber.add_response("get_object", {"Body": body, "ContentLength": full}, {"Bucket": "bkt", "Key": "t.bin"})
     dest = tmp_path / "t.bin"
     with stubber, pytest.raises(RemoteError, match=r"download of s3://bkt/t\.bin was cut short twice"):
-        s3.download_file(client, "bkt", "t.bin", dest, full, "0" * 64, progress=False)
+        s3_transfer.download_file(client, "bkt", "t.bin", dest, full, "0" * 64, progress=False)
     stubber.assert_no_pending_responses()
     assert not dest.exists()
 
@@ -189,7 +192,7 @@ def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
 
     client = s3.make_client("http://127.0.0.1:9")  # never contacted: the handler below answers
     path = write_random(tmp_path / "m.bin", 11 * MiB)
-    digest = s3.digest_for_upload(path, SMALL_PARTS)
+    digest = s3_transfer.digest_for_upload(path, SMALL_PARTS)
     aborted: list[str] = []
     ok = SimpleNamespace(status_code=200, headers={})
 
@@ -210,7 +213,7 @@ def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
 
     client.meta.events.register("before-call.s3", respond)
     with pytest.raises(RemoteError, match=r"upload of m\.bin to s3://bkt/m\.bin failed: .* answered InternalError"):
-        s3.upload_file(client, path, "bkt", "m.bin", digest, config=SMALL_PARTS, progress=False)
+        s3_transfer.upload_file(client, path, "bkt", "m.bin", digest, config=SMALL_PARTS, progress=False)
     # Aborted (by s3transfer and by us), and never another key's upload.
     assert aborted and set(aborted) == {"u1"}
 

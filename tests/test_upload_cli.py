@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +10,6 @@ import upload
 from dsbuild.checksums import read_checksum_file
 from tests.publish_helpers import make_tarball
 from tests.s3_server import ADMIN_ID, ADMIN_SECRET
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(capfd, *argv: str) -> tuple[int, str, str]:
@@ -24,28 +19,8 @@ def run(capfd, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def remote(s3_server, s3_bucket, s3_creds):
-    """The options that point upload.py at the test server and bucket."""
-    return ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
-
-
 def keys(s3_server, bucket: str) -> list[str]:
     return sorted(o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket).get("Contents", []))
-
-
-def test_help_imports_nothing_heavy():
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(ROOT / "upload.py"), "-h"], capture_output=True, text=True, check=True
-    )
-    assert "--checksum-bucket" in result.stdout and "--dry-run" in result.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
-    assert not imported & {"boto3", "botocore", "tensorflow", "tensorflow_datasets", "armory"}
 
 
 def test_upload_by_name_then_rerun_is_up_to_date(capfd, data_dir, remote, s3_server, s3_bucket):

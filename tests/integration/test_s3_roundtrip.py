@@ -8,12 +8,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "tiny_shapes"
+from tests.helpers import EXAMPLE, ROOT
+
 NAME, VERSION = "tiny_shapes", "1.0.0"
 TARBALL_KEY = f"datasets/{NAME}-{VERSION}.tar.gz"
 

@@ -1,25 +1,22 @@
-"""Publication: the upload and download workflows behind upload.py and download.py.
+"""The upload workflow behind upload.py.
 
-Upload, for each tarball: make sure its checksum file exists and matches it;
-upload the tarball (verified, skipped when identical); then upload the checksum
-file, whose `url` names the tarball's final `s3://bucket/key` and whose presence
-marks a complete publication; then merge it into `cached_datasets.json`.
+For each tarball: make sure its checksum file exists and matches it; upload the
+tarball (verified, skipped when identical); then upload the checksum file, whose
+`url` names the tarball's final `s3://bucket/key` and whose presence marks a
+complete publication; then merge it into `cached_datasets.json`.
 
-Download, for each dataset: fetch the checksum file, then the tarball to a
-temporary file; check size, then sha256; extract safely beside the target, check
-the result loads, and rename it into place.
+Light by contract: it never imports the build pipeline, the catalog or the
+`tfds build` runner (a built directory is packed through `dsbuild.pack_only`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsbuild import s3
-from dsbuild.archive import extract_tarball
-from dsbuild.built_dataset import check_loads, from_directory
+from dsbuild import s3, s3_transfer
+from dsbuild.built_dataset import from_directory
 from dsbuild.checksums import (
     INDEX_FILE_NAME,
     ChecksumRecord,
@@ -28,13 +25,12 @@ from dsbuild.checksums import (
     write_checksum_file,
     write_json_atomic,
 )
-from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UsageError
+from dsbuild.defaults import Status
+from dsbuild.errors import ChecksumError, UsageError
 from dsbuild.log import log
+from dsbuild.pack_only import pack_built
 from dsbuild.paths import (
-    CHECKSUM_NAME_RE,
-    CHECKSUM_SUFFIX,
     NAME_RE,
-    NAME_VERSION_RE,
     TARBALL_NAME_RE,
     TARBALL_SUFFIX,
     TEMP_MARK,
@@ -42,47 +38,7 @@ from dsbuild.paths import (
     tarball_name,
     temp_sibling,
 )
-from dsbuild.pipeline import dataset_lock, pack_built
-
-PRIVATE_BUCKET = "armory-private-data"
-PUBLIC_BUCKET = "armory-public-data"
-DEFAULT_PREFIX = "datasets/"
-
-
-@dataclass(frozen=True)
-class RemoteOptions:
-    bucket: str | None = None  # None: armory's private (or, with public, public) bucket
-    checksum_bucket: str | None = None  # None: the same bucket
-    prefix: str = DEFAULT_PREFIX
-    endpoint_url: str | None = None
-    public: bool = False
-    progress: bool = True
-
-    @property
-    def tarball_bucket(self) -> str:
-        return self.bucket or (PUBLIC_BUCKET if self.public else PRIVATE_BUCKET)
-
-    @property
-    def index_bucket(self) -> str:
-        return self.checksum_bucket or self.tarball_bucket
-
-    def tarball_key(self, name: str, version: str) -> str:
-        return f"{self.prefix}{tarball_name(name, version)}"
-
-    def checksum_key(self, name: str, version: str) -> str:
-        return f"{self.prefix}{checksum_file_name(name, version)}"
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # unreachable; keeps type checkers content
-
-
-# ================================================================ upload
+from dsbuild.remote import RemoteOptions
 
 
 @dataclass(frozen=True)
@@ -93,12 +49,12 @@ class UploadResult:
     size: int
     tarball_url: str
     checksum_url: str
-    status: str  # s3.UPLOADED, s3.UP_TO_DATE, or DRY_RUN
-    checksum_status: str = ""
+    status: Status  # UPLOADED, UP_TO_DATE, DRY_RUN or DRY_RUN_PACK
+    checksum_status: Status | str = ""  # UPLOADED or UP_TO_DATE; "" in a dry run
 
 
-DRY_RUN = "dry run"
-DRY_RUN_PACK = "dry run, pack first"
+DRY_RUN = Status.DRY_RUN
+DRY_RUN_PACK = Status.DRY_RUN_PACK
 
 
 def _parse_tarball_name(path: Path) -> tuple[str, str]:
@@ -191,7 +147,7 @@ def _subdirs_from_tarball(tarball: Path, name: str, version: str) -> tuple[str, 
     return tuple(subdirs)
 
 
-def checked_record(tarball: Path, digest: s3.LocalDigest, create: bool = True) -> ChecksumRecord:
+def checked_record(tarball: Path, digest: s3_transfer.LocalDigest, create: bool = True) -> ChecksumRecord:
     """The tarball's checksum record: read and verified, or created when it is missing."""
     name, version = _parse_tarball_name(tarball)
     checksum_file = tarball.with_name(checksum_file_name(name, version))
@@ -231,11 +187,11 @@ def upload(
     results: list[UploadResult] = [_dry_run_pack(path, options) for path in unpacked]
     if not tarballs:
         return results
-    config = s3.transfer_config()
+    config = s3_transfer.transfer_config()
     prepared = []
     for tarball in tarballs:
         log.debug("hashing {}", tarball)
-        digest = s3.digest_for_upload(tarball, config)
+        digest = s3_transfer.digest_for_upload(tarball, config)
         prepared.append((tarball, digest, checked_record(tarball, digest, create=not dry_run)))
     if dry_run:
         for tarball, digest, record in prepared:
@@ -258,7 +214,7 @@ def upload(
     published = []
     for tarball, digest, record in prepared:
         key = options.tarball_key(record.name, record.version)
-        status = s3.upload_file(
+        status = s3_transfer.upload_file(
             client, tarball, bucket, key, digest, force=force, public=options.public, progress=options.progress
         )
         final = record.with_url(s3.s3_url(bucket, key))
@@ -284,8 +240,6 @@ def upload(
 
 def _dry_run_pack(path: Path, options: RemoteOptions) -> UploadResult:
     """What a dry run reports for a built directory: it would be packed, then uploaded."""
-    from dsbuild.built_dataset import from_directory
-
     built = from_directory(path)
     return UploadResult(
         built.name,
@@ -312,146 +266,11 @@ def _publish_checksum_file(
     staged = temp_sibling(final_path)
     try:
         write_json_atomic(staged, record.to_json())
-        digest = s3.digest_for_upload(staged)
-        status = s3.upload_file(client, staged, bucket, key, digest, force=force, public=options.public, progress=False)
+        digest = s3_transfer.digest_for_upload(staged)
+        status = s3_transfer.upload_file(
+            client, staged, bucket, key, digest, force=force, public=options.public, progress=False
+        )
         staged.replace(final_path)
     finally:
         staged.unlink(missing_ok=True)
     return status, s3.s3_url(bucket, key)
-
-
-# ================================================================ download
-
-
-@dataclass(frozen=True)
-class DownloadResult:
-    name: str
-    version: str
-    subdirs: tuple[str, ...]
-    size: int
-    status: str  # DOWNLOADED or ALREADY_PRESENT
-    source: str
-
-
-DOWNLOADED = "downloaded"
-ALREADY_PRESENT = "already present"
-MAX_CHECKSUM_FILE = s3.CHECKSUM_FILE_MAX_BYTES
-
-
-def _parse_record(data: bytes, source: str) -> ChecksumRecord:
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ChecksumError(f"malformed checksum file {source}: not JSON ({exc})") from None
-    return ChecksumRecord.from_json(parsed, source=f"checksum file {source}")
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
-
-
-def find_checksum_key(client: s3.Client, options: RemoteOptions, name: str) -> str:
-    """The checksum file key of the highest published version of `name`."""
-    bucket = options.index_bucket
-    listing_prefix = f"{options.prefix}{name}-"
-    versions = {}
-    for key in s3.list_keys(client, bucket, listing_prefix):
-        match = CHECKSUM_NAME_RE.match(key[len(options.prefix) :])
-        if match and match["name"] == name:
-            versions[match["version"]] = key
-    if not versions:
-        raise RemoteNotFoundError(
-            f"{name!r} was never published: no checksum file {s3.s3_url(bucket, listing_prefix)}<version>.json; "
-            "check the name, -b/--checksum-bucket and --prefix"
-        )
-    return versions[max(versions, key=_version_key)]
-
-
-def resolve_download_target(client: s3.Client, options: RemoteOptions, target: str) -> tuple[ChecksumRecord, str]:
-    """(record, where it came from) for a name, name-version, checksum file path or s3:// URL."""
-    if target.startswith("s3://"):
-        bucket, key = s3.parse_s3_url(target)
-        return _parse_record(s3.read_small_object(client, bucket, key), target), target
-    if NAME_RE.match(target):
-        key = find_checksum_key(client, options, target)
-        url = s3.s3_url(options.index_bucket, key)
-        return _parse_record(s3.read_small_object(client, options.index_bucket, key), url), url
-    match = NAME_VERSION_RE.match(target)
-    if match:
-        key = options.checksum_key(match["name"], match["version"])
-        url = s3.s3_url(options.index_bucket, key)
-        try:
-            data = s3.read_small_object(client, options.index_bucket, key)
-        except RemoteNotFoundError:
-            raise RemoteNotFoundError(f"{target!r} was never published: {url} does not exist") from None
-        return _parse_record(data, url), url
-    path = Path(target).expanduser()
-    if path.is_file() and path.name.endswith(CHECKSUM_SUFFIX):
-        return read_checksum_file(path), str(path)
-    raise UsageError(
-        f"{target!r} is not a dataset name (e.g. mnist or mnist-3.0.1), a checksum file path or an s3:// URL"
-    )
-
-
-def _tarball_location(record: ChecksumRecord, options: RemoteOptions) -> tuple[str, str]:
-    if record.url:
-        bucket, key = s3.parse_s3_url(record.url)
-        if not key.endswith("/" + record.tarball) and key != record.tarball:
-            raise ChecksumError(f"checksum file of {record.name} points at {record.url}, not at {record.tarball}")
-        return bucket, key
-    return options.tarball_bucket, options.tarball_key(record.name, record.version)
-
-
-def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord | None:
-    local = data_dir / record.file_name
-    if not local.is_file():
-        return None
-    try:
-        return read_checksum_file(local)
-    except ChecksumError:
-        return None
-
-
-def download(
-    data_dir: Path, targets: Sequence[str], options: RemoteOptions, *, overwrite: bool = False
-) -> list[DownloadResult]:
-    if not targets:
-        raise UsageError("name at least one dataset to download")
-    client = s3.make_client(options.endpoint_url, anonymous=options.public)
-    resolved = [resolve_download_target(client, options, t) for t in targets]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    results = []
-    for record, source in resolved:
-        with dataset_lock(data_dir, record.name):
-            results.append(_download_one(client, data_dir, record, source, options, overwrite))
-    return results
-
-
-def _download_one(
-    client: s3.Client,
-    data_dir: Path,
-    record: ChecksumRecord,
-    source: str,
-    options: RemoteOptions,
-    overwrite: bool,
-) -> DownloadResult:
-    present = [sub for sub in record.subdirs if (data_dir / sub).exists()]
-    if present:
-        installed = _installed_record(data_dir, record)
-        if installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs):
-            log.info("{} {} is already present in {} and matches {}", record.name, record.version, data_dir, source)
-            return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
-        if not overwrite:
-            raise DsbuildError(
-                f"{data_dir / present[0]} already exists and is not the published {record.name} {record.version} "
-                f"({source}); kept it: pass --overwrite to replace it"
-            )
-    bucket, key = _tarball_location(record, options)
-    staged = temp_sibling(data_dir / record.tarball)
-    try:
-        s3.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
-        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads)
-    finally:
-        staged.unlink(missing_ok=True)
-    write_checksum_file(record, data_dir)
-    return DownloadResult(record.name, record.version, record.subdirs, record.size, DOWNLOADED, source)

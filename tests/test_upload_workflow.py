@@ -1,4 +1,4 @@
-"""dsbuild.publish: the upload/download workflows, their order of events, and faults mid-transfer."""
+"""dsbuild.upload: the upload workflow, its order of events, and faults mid-transfer."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import subprocess
 import sys
 import tarfile
 import time
-from pathlib import Path
 
 import pytest
 
 import upload
-from dsbuild import publish, s3
+from dsbuild import s3, s3_transfer
+from dsbuild import upload as upload_workflow
 from dsbuild.errors import UsageError
+from dsbuild.remote import RemoteOptions
+from tests.helpers import ROOT
 from tests.publish_helpers import make_tarball
 from tests.s3_server import ADMIN_ID, ADMIN_SECRET, WeedServer
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"
 CHECKSUM_KEY = "datasets/toy-1.0.0.json"
@@ -51,9 +52,9 @@ def test_tarball_is_uploaded_before_the_checksum_file(tmp_path, s3_server, s3_bu
         return client
 
     monkeypatch.setattr(s3, "make_client", recording_client)
-    options = publish.RemoteOptions(bucket=s3_bucket, endpoint_url=s3_server.endpoint, progress=False)
-    results = publish.upload(tmp_path, ["toy"], options)
-    assert [r.status for r in results] == [s3.UPLOADED]
+    options = RemoteOptions(bucket=s3_bucket, endpoint_url=s3_server.endpoint, progress=False)
+    results = upload_workflow.upload(tmp_path, ["toy"], options)
+    assert [r.status for r in results] == [s3_transfer.UPLOADED]
     assert [path.rsplit("/", 1)[-1] for path in order] == ["toy-1.0.0.tar.gz", "toy-1.0.0.json"]
 
 
@@ -61,12 +62,12 @@ def test_targets_are_resolved_and_deduplicated(tmp_path):
     packed = make_tarball(tmp_path, "toy", "1.0.0")
     make_tarball(tmp_path, "toy", "1.1.0")
     make_tarball(tmp_path, "toy_two", "1.0.0")  # 'toy' must not match 'toy_two'
-    found = publish.resolve_upload_targets(tmp_path, ["toy", str(packed.tarball)])
+    found = upload_workflow.resolve_upload_targets(tmp_path, ["toy", str(packed.tarball)])
     assert [p.name for p in found] == ["toy-1.0.0.tar.gz", "toy-1.1.0.tar.gz"]
     with pytest.raises(UsageError, match="is not named like a dataset tarball"):
         bad = tmp_path / "weird.tar.gz"
         bad.write_bytes(b"")
-        publish.resolve_upload_targets(tmp_path, [str(bad)])
+        upload_workflow.resolve_upload_targets(tmp_path, [str(bad)])
 
 
 def test_subdirs_of_a_tarball_with_builder_configs(tmp_path):
@@ -76,7 +77,11 @@ def test_subdirs_of_a_tarball_with_builder_configs(tmp_path):
             info = tarfile.TarInfo(name)
             info.type = tarfile.DIRTYPE
             tar.addfile(info)
-    assert publish._subdirs_from_tarball(tarball, "cfg", "2.0.0") == ("cfg/a/2.0.0", "cfg/b/2.0.0", "cfg/.config")
+    assert upload_workflow._subdirs_from_tarball(tarball, "cfg", "2.0.0") == (
+        "cfg/a/2.0.0",
+        "cfg/b/2.0.0",
+        "cfg/.config",
+    )
 
 
 @pytest.mark.integration
@@ -89,7 +94,7 @@ def test_server_killed_mid_multipart_then_rerun_completes(tmp_path, aws_env, mon
         data = tmp_path / "data"
         make_tarball(data, payload=os.urandom(24 * MiB))
         sent = [0]
-        real_update = s3._Bar.update
+        real_update = s3_transfer._Bar.update
 
         def kill_midway(self, amount: int) -> None:
             sent[0] += amount
@@ -97,7 +102,7 @@ def test_server_killed_mid_multipart_then_rerun_completes(tmp_path, aws_env, mon
                 server.kill()
             real_update(self, amount)
 
-        monkeypatch.setattr(s3._Bar, "update", kill_midway)
+        monkeypatch.setattr(s3_transfer._Bar, "update", kill_midway)
         argv = ["-o", str(data), "--endpoint-url", server.endpoint, "-b", bucket, "--no-progress", "toy"]
         capfd.readouterr()
         assert upload.main(argv) == 1
@@ -105,7 +110,7 @@ def test_server_killed_mid_multipart_then_rerun_completes(tmp_path, aws_env, mon
         assert "error: upload of toy-1.0.0.tar.gz to s3://" in err and "cannot reach the S3 server" in err
         assert server.process is not None and server.process.poll() is not None  # it really died
 
-        monkeypatch.setattr(s3._Bar, "update", real_update)
+        monkeypatch.setattr(s3_transfer._Bar, "update", real_update)
         server.start()
         admin = server.client()
         assert not exists(admin, bucket, CHECKSUM_KEY) and not exists(admin, bucket, TARBALL_KEY)
@@ -118,12 +123,12 @@ def test_server_killed_mid_multipart_then_rerun_completes(tmp_path, aws_env, mon
 
 SLOW_UPLOAD = """
 import sys, time
-from dsbuild import s3
-real_update = s3._Bar.update
+from dsbuild import s3, s3_transfer
+real_update = s3_transfer._Bar.update
 def slow(self, amount):
     time.sleep(0.1)
     real_update(self, amount)
-s3._Bar.update = slow
+s3_transfer._Bar.update = slow
 s3.MULTIPART_THRESHOLD = s3.PART_SIZE = 5 * 1024 * 1024
 import upload
 sys.exit(upload.main(sys.argv[1:]))

@@ -1,0 +1,157 @@
+"""The download workflow behind download.py.
+
+For each dataset: fetch the checksum file, then the tarball to a temporary file;
+check size, then sha256; extract safely beside the target, check the result
+loads, and rename it into place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsbuild import s3, s3_transfer
+from dsbuild.archive import extract_tarball
+from dsbuild.built_dataset import check_loads
+from dsbuild.checksums import ChecksumRecord, read_checksum_file, write_checksum_file
+from dsbuild.defaults import Status
+from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UsageError
+from dsbuild.lock import dataset_lock
+from dsbuild.log import log
+from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, temp_sibling
+from dsbuild.remote import RemoteOptions
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    name: str
+    version: str
+    subdirs: tuple[str, ...]
+    size: int
+    status: Status  # DOWNLOADED or ALREADY_PRESENT
+    source: str
+
+
+DOWNLOADED = Status.DOWNLOADED
+ALREADY_PRESENT = Status.ALREADY_PRESENT
+
+
+def _parse_record(data: bytes, source: str) -> ChecksumRecord:
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ChecksumError(f"malformed checksum file {source}: not JSON ({exc})") from None
+    return ChecksumRecord.from_json(parsed, source=f"checksum file {source}")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def find_checksum_key(client: s3.Client, options: RemoteOptions, name: str) -> str:
+    """The checksum file key of the highest published version of `name`."""
+    bucket = options.index_bucket
+    listing_prefix = f"{options.prefix}{name}-"
+    versions = {}
+    for key in s3.list_keys(client, bucket, listing_prefix):
+        match = CHECKSUM_NAME_RE.match(key[len(options.prefix) :])
+        if match and match["name"] == name:
+            versions[match["version"]] = key
+    if not versions:
+        raise RemoteNotFoundError(
+            f"{name!r} was never published: no checksum file {s3.s3_url(bucket, listing_prefix)}<version>.json; "
+            "check the name, -b/--checksum-bucket and --prefix"
+        )
+    return versions[max(versions, key=_version_key)]
+
+
+def resolve_download_target(client: s3.Client, options: RemoteOptions, target: str) -> tuple[ChecksumRecord, str]:
+    """(record, where it came from) for a name, name-version, checksum file path or s3:// URL."""
+    if target.startswith("s3://"):
+        bucket, key = s3.parse_s3_url(target)
+        return _parse_record(s3_transfer.read_small_object(client, bucket, key), target), target
+    if NAME_RE.match(target):
+        key = find_checksum_key(client, options, target)
+        url = s3.s3_url(options.index_bucket, key)
+        return _parse_record(s3_transfer.read_small_object(client, options.index_bucket, key), url), url
+    match = NAME_VERSION_RE.match(target)
+    if match:
+        key = options.checksum_key(match["name"], match["version"])
+        url = s3.s3_url(options.index_bucket, key)
+        try:
+            data = s3_transfer.read_small_object(client, options.index_bucket, key)
+        except RemoteNotFoundError:
+            raise RemoteNotFoundError(f"{target!r} was never published: {url} does not exist") from None
+        return _parse_record(data, url), url
+    path = Path(target).expanduser()
+    if path.is_file() and path.name.endswith(CHECKSUM_SUFFIX):
+        return read_checksum_file(path), str(path)
+    raise UsageError(
+        f"{target!r} is not a dataset name (e.g. mnist or mnist-3.0.1), a checksum file path or an s3:// URL"
+    )
+
+
+def _tarball_location(record: ChecksumRecord, options: RemoteOptions) -> tuple[str, str]:
+    if record.url:
+        bucket, key = s3.parse_s3_url(record.url)
+        if not key.endswith("/" + record.tarball) and key != record.tarball:
+            raise ChecksumError(f"checksum file of {record.name} points at {record.url}, not at {record.tarball}")
+        return bucket, key
+    return options.tarball_bucket, options.tarball_key(record.name, record.version)
+
+
+def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord | None:
+    local = data_dir / record.file_name
+    if not local.is_file():
+        return None
+    try:
+        return read_checksum_file(local)
+    except ChecksumError:
+        return None
+
+
+def download(
+    data_dir: Path, targets: Sequence[str], options: RemoteOptions, *, overwrite: bool = False
+) -> list[DownloadResult]:
+    if not targets:
+        raise UsageError("name at least one dataset to download")
+    client = s3.make_client(options.endpoint_url, anonymous=options.public)
+    resolved = [resolve_download_target(client, options, t) for t in targets]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for record, source in resolved:
+        with dataset_lock(data_dir, record.name):
+            results.append(_download_one(client, data_dir, record, source, options, overwrite))
+    return results
+
+
+def _download_one(
+    client: s3.Client,
+    data_dir: Path,
+    record: ChecksumRecord,
+    source: str,
+    options: RemoteOptions,
+    overwrite: bool,
+) -> DownloadResult:
+    present = [sub for sub in record.subdirs if (data_dir / sub).exists()]
+    if present:
+        installed = _installed_record(data_dir, record)
+        if installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs):
+            log.info("{} {} is already present in {} and matches {}", record.name, record.version, data_dir, source)
+            return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+        if not overwrite:
+            raise DsbuildError(
+                f"{data_dir / present[0]} already exists and is not the published {record.name} {record.version} "
+                f"({source}); kept it: pass --overwrite to replace it"
+            )
+    bucket, key = _tarball_location(record, options)
+    staged = temp_sibling(data_dir / record.tarball)
+    try:
+        s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
+        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads)
+    finally:
+        staged.unlink(missing_ok=True)
+    write_checksum_file(record, data_dir)
+    return DownloadResult(record.name, record.version, record.subdirs, record.size, DOWNLOADED, source)

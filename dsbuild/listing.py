@@ -1,0 +1,38 @@
+"""`build.py --list`: every supported dataset, its versions and whether it is built and packed here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dsbuild.built_dataset import find_built
+from dsbuild.errors import NotBuiltError
+from dsbuild.paths import tarball_name
+
+if TYPE_CHECKING:
+    from dsbuild.catalog import CatalogEntry
+
+
+def built_status(data_dir: Path, entry: CatalogEntry) -> tuple[bool, bool]:
+    """(is built here, has a tarball here) for --list; never raises on odd layouts."""
+    try:
+        built = find_built(data_dir, entry.name, entry.version)
+    except NotBuiltError:
+        built = None
+    has_tarball = (data_dir / tarball_name(entry.name, entry.version)).is_file()
+    return built is not None, has_tarball
+
+
+def list_lines(catalog: Mapping[str, CatalogEntry], data_dir: Path) -> list[str]:
+    """The --list table, one aligned line per dataset under a header, then the data dir."""
+    rows = [("NAME", "CATEGORY", "VERSION", "ARMORY", "BUILT", "TARBALL")]
+    for entry in catalog.values():
+        built, tarball = built_status(data_dir, entry)
+        armory = entry.armory_version if entry.armory_version != entry.version else "same"
+        rows.append(
+            (entry.name, entry.category, entry.version, armory, "yes" if built else "no", "yes" if tarball else "no")
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return [*lines, "", f"data dir: {data_dir}"]

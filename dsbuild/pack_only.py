@@ -1,0 +1,53 @@
+"""`build.py --pack-only` (and upload.py given a built directory): verify and pack a dataset built before.
+
+Resolution reads only the catalog entries it is handed and the data dir; it
+never imports the build pipeline or the `tfds build` runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dsbuild.archive import PackResult, pack, remove_stale_temp_files
+from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
+from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
+from dsbuild.errors import NotBuiltError
+from dsbuild.lock import dataset_lock
+from dsbuild.paths import NAME_RE, tarball_name
+
+if TYPE_CHECKING:
+    from dsbuild.catalog import CatalogEntry
+
+
+def resolve_pack_targets(
+    catalog: Mapping[str, CatalogEntry], data_dir: Path, targets: Sequence[str]
+) -> list[BuiltDataset]:
+    """Built datasets for --pack-only: a dataset name (in the data dir) or a built directory."""
+    found: list[BuiltDataset] = []
+    for target in targets:
+        if not NAME_RE.match(target):  # not a dataset name, so a directory
+            found.append(from_directory(Path(target)))
+            continue
+        version = catalog[target].version if target in catalog else None
+        built = find_built(data_dir, target, version)
+        if built is None:
+            where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
+            raise NotBuiltError(
+                f"{target} is not built in {data_dir} (no {where}): build it first with "
+                f"`python build.py -ds {target}`, or give the built directory's path"
+            )
+        found.append(built)
+    return found
+
+
+def pack_built(
+    built: BuiltDataset, verify_all: bool = False, compresslevel: int = DEFAULT_COMPRESSION_LEVEL
+) -> PackResult:
+    """Verify and pack a dataset built elsewhere (e.g. by a plain `tfds build`)."""
+    with dataset_lock(built.data_dir, built.name):
+        remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
+        check_structure(built)
+        check_loads(built.data_dir, built.subdirs, all_examples=verify_all)
+        return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)
