@@ -14,7 +14,7 @@ patch label to ADV_PATCH_MAGIC_NUMBER_LABEL_ID (-10).
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import apricot
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/apricot_dev.tar.gz"
 _ARCHIVE = "apricot_dev.tar.gz"
@@ -46,7 +46,7 @@ class ApricotDev(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=_DESCRIPTION,
-            features=bh.apricot_features(NUM_CLASSES),
+            features=apricot.apricot_features(NUM_CLASSES),
             supervised_keys=None,
             homepage="https://arxiv.org/abs/1912.08166",
             citation=_CITATION,
@@ -54,7 +54,7 @@ class ApricotDev(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         root = dl_manager.download_and_extract(_URL)
-        return {split: self._generate_examples(root, split) for split in bh.APRICOT_MODELS}
+        return {split: self._generate_examples(root, split) for split in apricot.APRICOT_MODELS}
 
     def _generate_examples(self, root, split):
-        yield from bh.apricot_examples(root, "dev", split, num_classes=NUM_CLASSES, archive=_ARCHIVE)
+        yield from apricot.apricot_examples(root, "dev", split, num_classes=NUM_CLASSES, archive=_ARCHIVE)

@@ -8,7 +8,7 @@ armory's preprocessing, not this builder, maps the patch label to ADV_PATCH_MAGI
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import apricot
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/apricot_test.tar.gz"
 _ARCHIVE = "apricot_test.tar.gz"
@@ -39,7 +39,7 @@ class ApricotTest(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=_DESCRIPTION,
-            features=bh.apricot_features(NUM_CLASSES),
+            features=apricot.apricot_features(NUM_CLASSES),
             supervised_keys=None,
             homepage="https://arxiv.org/abs/1912.08166",
             citation=_CITATION,
@@ -47,7 +47,7 @@ class ApricotTest(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         root = dl_manager.download_and_extract(_URL)
-        return {split: self._generate_examples(root, split) for split in bh.APRICOT_MODELS}
+        return {split: self._generate_examples(root, split) for split in apricot.APRICOT_MODELS}
 
     def _generate_examples(self, root, split):
-        yield from bh.apricot_examples(root, "test", split, num_classes=NUM_CLASSES, archive=_ARCHIVE)
+        yield from apricot.apricot_examples(root, "test", split, num_classes=NUM_CLASSES, archive=_ARCHIVE)

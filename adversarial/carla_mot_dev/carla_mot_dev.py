@@ -13,7 +13,7 @@ has one video of each.
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla_video
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_mot_dev_1.0.1.tar.gz"
 _ARCHIVE = "carla_mot_dev_1.0.1.tar.gz"
@@ -32,10 +32,10 @@ class CarlaMOTDev(tfds.core.GeneratorBasedBuilder):
         return tfds.core.DatasetInfo(
             builder=self,
             description=__doc__,
-            features=bh.carla_mot_features(),
+            features=carla_video.carla_mot_features(),
             supervised_keys=None,
             homepage="https://carla.org",
-            citation=bh.CARLA_CITATION,
+            citation=carla_video.CARLA_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
@@ -43,4 +43,4 @@ class CarlaMOTDev(tfds.core.GeneratorBasedBuilder):
         return {"dev": self._generate_examples(path / "dev")}
 
     def _generate_examples(self, split_dir):
-        yield from bh.carla_mot_examples(split_dir, _ARCHIVE)
+        yield from carla_video.carla_mot_examples(split_dir, _ARCHIVE)

@@ -13,7 +13,7 @@ has float files.
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla_video
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_mot_test_1.0.1.tar.gz"
 _ARCHIVE = "carla_mot_test_1.0.1.tar.gz"
@@ -33,10 +33,10 @@ class CarlaMOTTest(tfds.core.GeneratorBasedBuilder):
         return tfds.core.DatasetInfo(
             builder=self,
             description=__doc__,
-            features=bh.carla_mot_features(),
+            features=carla_video.carla_mot_features(),
             supervised_keys=None,
             homepage="https://carla.org",
-            citation=bh.CARLA_CITATION,
+            citation=carla_video.CARLA_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
@@ -44,4 +44,4 @@ class CarlaMOTTest(tfds.core.GeneratorBasedBuilder):
         return {"test": self._generate_examples(path / "test")}
 
     def _generate_examples(self, split_dir):
-        yield from bh.carla_mot_examples(split_dir, _ARCHIVE)
+        yield from carla_video.carla_mot_examples(split_dir, _ARCHIVE)

@@ -26,7 +26,7 @@ from typing import Any
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_od_test_2.0.0.tar.gz"
 _ARCHIVE = "carla_od_test_2.0.0.tar.gz"
@@ -46,7 +46,7 @@ class CarlaObjDetTest(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=bh.carla_od_features(num_classes=5, patch_metadata=bh.carla_patch_metadata_feature()),
+            features=carla.carla_od_features(num_classes=5, patch_metadata=carla.carla_patch_metadata_feature()),
             supervised_keys=None,
             homepage="https://carla.org",
         )
@@ -56,4 +56,4 @@ class CarlaObjDetTest(tfds.core.GeneratorBasedBuilder):
         return {_SPLIT: self._generate_examples(root / _SPLIT)}
 
     def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_street_green_screen_examples(split_dir, archive=_ARCHIVE)
+        return carla.carla_street_green_screen_examples(split_dir, archive=_ARCHIVE)

@@ -28,7 +28,7 @@ from typing import Any
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla
 
 _URLS = {
     "1.0.0": "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_over_od_dev_1.0.0.tar.gz",
@@ -59,10 +59,10 @@ class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
         return self.version >= "2.0.0"
 
     def _info(self) -> tfds.core.DatasetInfo:
-        patch_metadata = bh.carla_patch_metadata_feature(with_max_depth=self._has_max_depth)
+        patch_metadata = carla.carla_patch_metadata_feature(with_max_depth=self._has_max_depth)
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=bh.carla_od_features(num_classes=3, patch_metadata=patch_metadata),
+            features=carla.carla_od_features(num_classes=3, patch_metadata=patch_metadata),
             supervised_keys=None,
             homepage="https://carla.org",
         )
@@ -73,7 +73,7 @@ class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
         return {_SPLIT: self._generate_examples(root / _SPLIT, url.rsplit("/", 1)[-1])}
 
     def _generate_examples(self, split_dir: epath.Path, archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_overhead_green_screen_examples(
+        return carla.carla_overhead_green_screen_examples(
             split_dir,
             archive=archive,
             max_depth_perturb_meters=_max_depth_perturb_meters if self._has_max_depth else None,

@@ -26,7 +26,7 @@ from typing import Any
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_over_od_test_2.0.0.tar.gz"
 _ARCHIVE = "carla_over_od_test_2.0.0.tar.gz"
@@ -44,10 +44,10 @@ class CarlaOverObjDetTest(tfds.core.GeneratorBasedBuilder):
     }
 
     def _info(self) -> tfds.core.DatasetInfo:
-        patch_metadata = bh.carla_patch_metadata_feature(with_max_depth=True)
+        patch_metadata = carla.carla_patch_metadata_feature(with_max_depth=True)
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=bh.carla_od_features(num_classes=3, patch_metadata=patch_metadata),
+            features=carla.carla_od_features(num_classes=3, patch_metadata=patch_metadata),
             supervised_keys=None,
             homepage="https://carla.org",
         )
@@ -59,6 +59,6 @@ class CarlaOverObjDetTest(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(
         self, split_dir: epath.Path, max_depth_perturb_meters: float
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_overhead_green_screen_examples(
+        return carla.carla_overhead_green_screen_examples(
             split_dir, archive=_ARCHIVE, max_depth_perturb_meters=lambda _file_name: max_depth_perturb_meters
         )

@@ -8,7 +8,7 @@ frame) and the per-frame patch masks (white pixels stored as 1).
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla_video
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_video_tracking_dev_2.0.0.tar.gz"
 _ARCHIVE = "carla_video_tracking_dev_2.0.0.tar.gz"
@@ -28,10 +28,10 @@ class CarlaVideoTrackingDev(tfds.core.GeneratorBasedBuilder):
         return tfds.core.DatasetInfo(
             builder=self,
             description=__doc__,
-            features=bh.carla_video_tracking_features(),
+            features=carla_video.carla_video_tracking_features(),
             supervised_keys=None,
             homepage="https://carla.org",
-            citation=bh.CARLA_CITATION,
+            citation=carla_video.CARLA_CITATION,
             metadata=tfds.core.MetadataDict({"frame_rate": 10}),
         )
 
@@ -40,4 +40,4 @@ class CarlaVideoTrackingDev(tfds.core.GeneratorBasedBuilder):
         return {"dev": self._generate_examples(path / "dev")}
 
     def _generate_examples(self, split_dir):
-        yield from bh.carla_video_tracking_examples(split_dir, _ARCHIVE)
+        yield from carla_video.carla_video_tracking_examples(split_dir, _ARCHIVE)

@@ -14,7 +14,7 @@ Sequences (tensorflow/datasets#2243); every example still holds exactly 3 entrie
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import dapricot
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/dapricot_dev.tar.gz"
 _ARCHIVE = "dapricot_dev.tar.gz"
@@ -39,7 +39,7 @@ class DapricotDev(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=_DESCRIPTION,
-            features=bh.dapricot_features(),
+            features=dapricot.dapricot_features(),
             supervised_keys=None,
         )
 
@@ -48,4 +48,4 @@ class DapricotDev(tfds.core.GeneratorBasedBuilder):
         return {split: self._generate_examples(root, split) for split in ("large", "medium", "small")}
 
     def _generate_examples(self, root, split):
-        yield from bh.dapricot_examples(root, "dev", SCENES, split, archive=_ARCHIVE)
+        yield from dapricot.dapricot_examples(root, "dev", SCENES, split, archive=_ARCHIVE)

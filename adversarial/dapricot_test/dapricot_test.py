@@ -1,12 +1,12 @@
 """D-APRICOT test partition: green-screen scenes photographed by three cameras.
 
 Same layout, rules and feature tree as dapricot_dev (see its module docstring and
-`dsbuild.builder_helpers.dapricot_examples`); only the archive and its 12 scenes differ.
+`dsbuild.families.dapricot.dapricot_examples`); only the archive and its 12 scenes differ.
 """
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import dapricot
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/dapricot_test.tar.gz"
 _ARCHIVE = "dapricot_test.tar.gz"
@@ -28,7 +28,7 @@ class DapricotTest(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=_DESCRIPTION,
-            features=bh.dapricot_features(),
+            features=dapricot.dapricot_features(),
             supervised_keys=None,
         )
 
@@ -37,4 +37,4 @@ class DapricotTest(tfds.core.GeneratorBasedBuilder):
         return {split: self._generate_examples(root, split) for split in ("large", "medium", "small")}
 
     def _generate_examples(self, root, split):
-        yield from bh.dapricot_examples(root, "test", SCENES, split, archive=_ARCHIVE)
+        yield from dapricot.dapricot_examples(root, "test", SCENES, split, archive=_ARCHIVE)

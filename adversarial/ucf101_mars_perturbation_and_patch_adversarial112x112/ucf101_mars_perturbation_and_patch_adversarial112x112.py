@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild.builder_helpers import require_file
+from dsbuild.families.files import require_file
 
 _URL = (
     "https://armory-public-data.s3.us-east-2.amazonaws.com/ucf101-adv/"

@@ -22,7 +22,7 @@ from typing import Any
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_over_od_train_val_1.0.0.tar.gz"
 _ARCHIVE = "carla_over_od_train_val_1.0.0.tar.gz"
@@ -38,7 +38,7 @@ class CarlaOverObjDetTrain(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=bh.carla_od_features(num_classes=3),
+            features=carla.carla_od_features(num_classes=3),
             supervised_keys=None,
             homepage="https://carla.org",
         )
@@ -48,4 +48,4 @@ class CarlaOverObjDetTrain(tfds.core.GeneratorBasedBuilder):
         return {split: self._generate_examples(root / split) for split in ("train", "val")}
 
     def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_train_examples(split_dir, archive=_ARCHIVE, dropped_image_keys=_DROPPED_IMAGE_KEYS)
+        return carla.carla_train_examples(split_dir, archive=_ARCHIVE, dropped_image_keys=_DROPPED_IMAGE_KEYS)

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import librispeech
 
 _HOMEPAGE = "http://www.openslr.org/12"
 _BASE_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/librispeech/"
@@ -59,7 +59,7 @@ class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
 
     VERSION = tfds.core.Version("1.1.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.1.0": "Version set on every BuilderConfig."}
-    BUILDER_CONFIGS: ClassVar[list[bh.LibrispeechTextConfig]] = bh.librispeech_text_configs("1.1.0")
+    BUILDER_CONFIGS: ClassVar[list[librispeech.LibrispeechTextConfig]] = librispeech.librispeech_text_configs("1.1.0")
     DEFAULT_BUILDER_CONFIG_NAME = "plain_text"
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -74,22 +74,22 @@ class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
                     "speaker_id": np.int64,
                     "chapter_id": np.int64,
                     "id": np.str_,
-                    "label": tfds.features.ClassLabel(names=bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS),
+                    "label": tfds.features.ClassLabel(names=librispeech.LIBRISPEECH_DEV_CLEAN_SPEAKERS),
                 }
             ),
             supervised_keys=("speech", "label"),
             homepage=_HOMEPAGE,
             citation=_CITATION,
-            metadata=tfds.core.MetadataDict(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
+            metadata=tfds.core.MetadataDict(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict:
-        dirs = bh.librispeech_download(dl_manager, _BASE_URL, _ARCHIVES)
+        dirs = librispeech.librispeech_download(dl_manager, _BASE_URL, _ARCHIVES)
         meta_dir = self._metadata_dir(dirs["train"])
-        self.info.metadata.update(bh.librispeech_metadata(meta_dir, _ARCHIVES["train"]))
+        self.info.metadata.update(librispeech.librispeech_metadata(meta_dir, _ARCHIVES["train"]))
         # No-op for plain_text; subword configs learn their vocabulary from the train transcripts.
         self.info.features["text"].maybe_build_from_corpus(
-            text for _, text, _ in bh.librispeech_transcripts(dirs["train"], _ARCHIVES["train"], top=_TOP)
+            text for _, text, _ in librispeech.librispeech_transcripts(dirs["train"], _ARCHIVES["train"], top=_TOP)
         )
         return {split: self._generate_examples(d, _ARCHIVES[split]) for split, d in dirs.items()}
 
@@ -103,4 +103,6 @@ class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
         raise FileNotFoundError(f"none of {tried} found in {_ARCHIVES['train']}")
 
     def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict]]:
-        yield from bh.librispeech_examples(directory, archive, top=_TOP, speakers=bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS)
+        yield from librispeech.librispeech_examples(
+            directory, archive, top=_TOP, speakers=librispeech.LIBRISPEECH_DEV_CLEAN_SPEAKERS
+        )

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import librispeech
 
 _HOMEPAGE = "http://www.openslr.org/12"
 _DL_URL = "http://www.openslr.org/resources/12/"
@@ -56,7 +56,7 @@ class LibrispeechDevTest(tfds.core.GeneratorBasedBuilder):
             description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
-                    "speech": tfds.features.Audio(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
+                    "speech": tfds.features.Audio(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),
                     "text": tfds.features.Text(),
                     "speaker_id": np.int64,
                     "chapter_id": np.int64,
@@ -66,14 +66,14 @@ class LibrispeechDevTest(tfds.core.GeneratorBasedBuilder):
             supervised_keys=("speech", "text"),
             homepage=_HOMEPAGE,
             citation=_CITATION,
-            metadata=tfds.core.MetadataDict(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
+            metadata=tfds.core.MetadataDict(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict:
-        dirs = bh.librispeech_download(dl_manager, _DL_URL, _ARCHIVES)
+        dirs = librispeech.librispeech_download(dl_manager, _DL_URL, _ARCHIVES)
         first = next(iter(_ARCHIVES))
-        self.info.metadata.update(bh.librispeech_metadata(dirs[first] / "LibriSpeech", _ARCHIVES[first]))
+        self.info.metadata.update(librispeech.librispeech_metadata(dirs[first] / "LibriSpeech", _ARCHIVES[first]))
         return {split: self._generate_examples(d, _ARCHIVES[split]) for split, d in dirs.items()}
 
     def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict]]:
-        yield from bh.librispeech_examples(directory, archive)
+        yield from librispeech.librispeech_examples(directory, archive)

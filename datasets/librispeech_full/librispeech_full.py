@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import librispeech
 
 _HOMEPAGE = "http://www.openslr.org/12"
 _DL_URL = "http://www.openslr.org/resources/12/"
@@ -57,7 +57,7 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.1.0": "Version set on every BuilderConfig (copy of legacy TFDS librispeech).",
     }
-    BUILDER_CONFIGS: ClassVar[list[bh.LibrispeechTextConfig]] = bh.librispeech_text_configs("1.1.0")
+    BUILDER_CONFIGS: ClassVar[list[librispeech.LibrispeechTextConfig]] = librispeech.librispeech_text_configs("1.1.0")
     DEFAULT_BUILDER_CONFIG_NAME = "plain_text"
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -66,7 +66,7 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
             description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
-                    "speech": tfds.features.Audio(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
+                    "speech": tfds.features.Audio(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),
                     "text": tfds.features.Text(encoder_config=self.builder_config.text_encoder_config),
                     "speaker_id": np.int64,
                     "chapter_id": np.int64,
@@ -76,19 +76,19 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
             supervised_keys=("speech", "text"),
             homepage=_HOMEPAGE,
             citation=_CITATION,
-            metadata=tfds.core.MetadataDict(sample_rate=bh.LIBRISPEECH_SAMPLE_RATE),
+            metadata=tfds.core.MetadataDict(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict:
-        dirs = bh.librispeech_download(dl_manager, _DL_URL, _ARCHIVES)
+        dirs = librispeech.librispeech_download(dl_manager, _DL_URL, _ARCHIVES)
         first = next(iter(_ARCHIVES))
-        self.info.metadata.update(bh.librispeech_metadata(dirs[first] / "LibriSpeech", _ARCHIVES[first]))
+        self.info.metadata.update(librispeech.librispeech_metadata(dirs[first] / "LibriSpeech", _ARCHIVES[first]))
         # No-op for plain_text; subword configs learn their vocabulary from the train transcripts.
         train = [split for split in dirs if split.startswith("train")]
         self.info.features["text"].maybe_build_from_corpus(
-            text for split in train for _, text, _ in bh.librispeech_transcripts(dirs[split], _ARCHIVES[split])
+            text for split in train for _, text, _ in librispeech.librispeech_transcripts(dirs[split], _ARCHIVES[split])
         )
         return {split: self._generate_examples(d, _ARCHIVES[split]) for split, d in dirs.items()}
 
     def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict]]:
-        yield from bh.librispeech_examples(directory, archive)
+        yield from librispeech.librispeech_examples(directory, archive)

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import resisc
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/resisc_poison_256x256.tar.gz"
 _ARCHIVE = "resisc_poison_256x256.tar.gz"
@@ -41,8 +41,8 @@ _LABELS = [
 
 def list_split_files(split_dir: epath.Path) -> list[tuple[str, epath.Path]]:
     """(label, path) of every image in one `data_original/<folder>`, sorted by label then name (see
-    `bh.resisc_class_files` for the completeness checks)."""
-    return bh.resisc_class_files(split_dir, _LABELS, where=f"{_ROOT}/{split_dir.name}", archive=_ARCHIVE)
+    `resisc.resisc_class_files` for the completeness checks)."""
+    return resisc.resisc_class_files(split_dir, _LABELS, where=f"{_ROOT}/{split_dir.name}", archive=_ARCHIVE)
 
 
 class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
@@ -64,7 +64,7 @@ class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
                 }
             ),
             supervised_keys=("image", "label"),
-            citation=bh.RESISC45_CITATION,
+            citation=resisc.RESISC45_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):

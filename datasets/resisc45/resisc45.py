@@ -19,13 +19,13 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import resisc
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/NWPU-RESISC45.tar.gz"
 _ARCHIVE = "NWPU-RESISC45.tar.gz"
 _ROOT = "NWPU-RESISC45"
 
-_LABELS = list(bh.RESISC45_LABELS)
+_LABELS = list(resisc.RESISC45_LABELS)
 
 
 def split_class_files(
@@ -80,7 +80,7 @@ class Resisc45(tfds.core.GeneratorBasedBuilder):
             ),
             supervised_keys=("image", "label"),
             homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
-            citation=bh.RESISC45_CITATION,
+            citation=resisc.RESISC45_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):

@@ -17,18 +17,18 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import resisc
 
 _BASE_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/"
 _SPLITS = ("train", "validation", "test")
 
-_LABELS = list(bh.RESISC45_LABELS)
+_LABELS = list(resisc.RESISC45_LABELS)
 
 
 def list_split_files(split_dir: epath.Path, split: str) -> list[tuple[str, epath.Path]]:
     """(label, path) of every image of one extracted split archive, sorted by label then name (see
-    `bh.resisc_class_files` for the completeness checks)."""
-    return bh.resisc_class_files(split_dir, _LABELS, where=split, archive=f"resisc45_{split}.tar.gz")
+    `resisc.resisc_class_files` for the completeness checks)."""
+    return resisc.resisc_class_files(split_dir, _LABELS, where=split, archive=f"resisc45_{split}.tar.gz")
 
 
 class Resisc45Split(tfds.core.GeneratorBasedBuilder):
@@ -51,7 +51,7 @@ class Resisc45Split(tfds.core.GeneratorBasedBuilder):
             ),
             supervised_keys=("image", "label"),
             homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
-            citation=bh.RESISC45_CITATION,
+            citation=resisc.RESISC45_CITATION,
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
