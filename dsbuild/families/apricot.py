@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild.families.base import ArchiveFamily
 from dsbuild.families.coco import (
     coco_annotations_by_image,
     coco_label,
@@ -126,3 +127,33 @@ def apricot_examples(
         image_path = require_file(base / "Images" / partition / name, archive)
         example = {"image": image_path, "images": images, "categories": categories, "models": models}
         yield info["id"], {**example, "patches": patches, "objects": objects}
+
+
+APRICOT_CITATION = """\
+@article{braunegg2019apricot,
+  title={APRICOT: A Dataset of Physical Adversarial Attacks on Object Detection},
+  author={Braunegg, A. and Chakraborty, Amartya and Krumdick, Michael and Lape, Nicole and Leary, Sara
+          and Manville, Keith and Merkhofer, Elizabeth and Strickhart, Laura and Walmer, Matthew},
+  journal={arXiv preprint arXiv:1912.08166},
+  year={2019}
+}
+"""
+
+
+class ApricotFamily(ArchiveFamily):
+    """apricot_dev / apricot_test: a builder sets VERSION, RELEASE_NOTES, URL, PARTITION and NUM_CLASSES.
+
+    Splits are the attacked models (see `apricot_examples`).
+    """
+
+    PARTITION: ClassVar[str]
+    NUM_CLASSES: ClassVar[int]
+    SPLITS = APRICOT_MODELS
+    HOMEPAGE = "https://arxiv.org/abs/1912.08166"
+    CITATION = APRICOT_CITATION
+
+    def features(self) -> tfds.features.FeaturesDict:
+        return apricot_features(self.NUM_CLASSES)
+
+    def _generate_examples(self, root: epath.Path, split: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        yield from apricot_examples(root, self.PARTITION, split, num_classes=self.NUM_CLASSES, archive=self.archive)

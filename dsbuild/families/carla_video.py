@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import PIL.Image
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild.families.base import ArchiveFamily
 from dsbuild.families.carla import CARLA_IMAGE_SHAPE
 from dsbuild.families.files import load_int64_npy, require_file
 
@@ -161,3 +162,39 @@ def carla_mot_examples(split_dir: epath.PathLike, archive: str) -> Iterator[tupl
                 },
             },
         )
+
+
+class _CarlaVideoFamily(ArchiveFamily):
+    """A builder sets VERSION, RELEASE_NOTES, URL and SPLITS (one split: the archive's top folder)."""
+
+    HOMEPAGE = "https://carla.org"
+    CITATION = CARLA_CITATION
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        root = epath.Path(dl_manager.download_and_extract(self.URL))
+        return {split: self._generate_examples(root / split) for split in self.SPLITS}  # type: ignore[attr-defined]
+
+
+class CarlaVideoTrackingFamily(_CarlaVideoFamily):
+    """carla_video_tracking_dev / carla_video_tracking_test (the builder may set FRAME_RATE)."""
+
+    FRAME_RATE: ClassVar[int | None] = None
+
+    def features(self) -> tfds.features.FeaturesDict:
+        return carla_video_tracking_features()
+
+    def metadata(self) -> tfds.core.MetadataDict | None:
+        return None if self.FRAME_RATE is None else tfds.core.MetadataDict({"frame_rate": self.FRAME_RATE})
+
+    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
+        yield from carla_video_tracking_examples(split_dir, self.archive)
+
+
+class CarlaMotFamily(_CarlaVideoFamily):
+    """carla_mot_dev / carla_mot_test."""
+
+    def features(self) -> tfds.features.FeaturesDict:
+        return carla_mot_features()
+
+    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
+        yield from carla_mot_examples(split_dir, self.archive)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild.families.base import ArchiveFamily
 from dsbuild.families.coco import (
     coco_annotations_by_image,
     coco_label,
@@ -211,3 +212,17 @@ def dapricot_examples(
                     }
                 )
             yield this_key, example
+
+
+class DapricotFamily(ArchiveFamily):
+    """dapricot_dev / dapricot_test: a builder sets VERSION, RELEASE_NOTES, URL, PARTITION and SCENES."""
+
+    PARTITION: ClassVar[str]
+    SCENES: ClassVar[tuple[str, ...]]
+    SPLITS = tuple(DAPRICOT_SPLITS.values())
+
+    def features(self) -> tfds.features.FeaturesDict:
+        return dapricot_features()
+
+    def _generate_examples(self, root: epath.Path, split: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        yield from dapricot_examples(root, self.PARTITION, self.SCENES, split, archive=self.archive)
