@@ -47,7 +47,6 @@ class CarlaObjDetDev(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=carla.carla_od_features(num_classes=5, patch_metadata=carla.carla_patch_metadata_feature()),
             supervised_keys=None,
             homepage="https://carla.org",

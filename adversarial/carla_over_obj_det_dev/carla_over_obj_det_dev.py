@@ -61,7 +61,6 @@ class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         patch_metadata = carla.carla_patch_metadata_feature(with_max_depth=self._has_max_depth)
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=carla.carla_od_features(num_classes=3, patch_metadata=patch_metadata),
             supervised_keys=None,
             homepage="https://carla.org",

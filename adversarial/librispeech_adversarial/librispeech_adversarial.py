@@ -47,9 +47,7 @@ class LibrispeechAdversarial(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.1.0": "Initial release (ARMORY gives no release notes)."}
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
+        return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
                     "audio": tfds.features.FeaturesDict(

@@ -54,7 +54,6 @@ class Resisc45Densenet121UnivpatchAndUnivperturbationAdversarial224x224(tfds.cor
         image = tfds.features.Image(shape=(224, 224, 3), encoding_format="png")
         label = tfds.features.ClassLabel(names=_LABELS)
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "images": tfds.features.FeaturesDict({kind: image for kind in _KINDS}),

@@ -42,7 +42,6 @@ class CarlaObjDetTrain(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=carla.carla_od_features(num_classes=5),
             supervised_keys=None,
             homepage="https://carla.org",

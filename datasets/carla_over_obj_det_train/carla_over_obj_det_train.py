@@ -37,7 +37,6 @@ class CarlaOverObjDetTrain(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=carla.carla_od_features(num_classes=3),
             supervised_keys=None,
             homepage="https://carla.org",

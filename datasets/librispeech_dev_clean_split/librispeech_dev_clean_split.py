@@ -63,9 +63,7 @@ class LibrispeechDevCleanSplit(tfds.core.GeneratorBasedBuilder):
     DEFAULT_BUILDER_CONFIG_NAME = "plain_text"
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
+        return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
                     # armory declares no sample rate on the feature; it is in info.metadata.

@@ -51,9 +51,7 @@ class LibrispeechDevTest(tfds.core.GeneratorBasedBuilder):
     }
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
+        return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
                     "speech": tfds.features.Audio(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),

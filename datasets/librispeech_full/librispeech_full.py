@@ -61,9 +61,7 @@ class LibrispeechFull(tfds.core.GeneratorBasedBuilder):
     DEFAULT_BUILDER_CONFIG_NAME = "plain_text"
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
+        return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
                     "speech": tfds.features.Audio(sample_rate=librispeech.LIBRISPEECH_SAMPLE_RATE),

@@ -21,10 +21,6 @@ _ANNOTATIONS_ARCHIVE = "annotations_trainval2017.zip"
 KEPT_CATEGORIES = {5: "airplane", 6: "bus", 7: "train"}
 IMAGE_KEYS = ("id", "file_name", "height", "width")
 
-_DESCRIPTION = (
-    "COCO 2017 subset for object-detection poisoning experiments keeping only the airplane, bus and "
-    "train categories; images without any of them are dropped."
-)
 _CITATION = """\
 @article{DBLP:journals/corr/LinMBHPRDZ14,
   author    = {Tsung{-}Yi Lin and Michael Maire and Serge J. Belongie and Lubomir D. Bourdev and
@@ -50,7 +46,6 @@ class Minicoco(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
             features=tfds.features.FeaturesDict(
                 {
                     "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg"),

@@ -41,7 +41,6 @@ class Resisc45Split(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),

@@ -95,7 +95,6 @@ class Ucf101Clean(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "video": tfds.features.Video(

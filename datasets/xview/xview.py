@@ -167,7 +167,6 @@ class Xview(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "image": tfds.features.Image(shape=(None, None, 3), dtype=np.uint8, encoding_format="jpeg"),
