@@ -22,20 +22,12 @@ Uncertain choices:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import tensorflow_datasets as tfds
-from etils import epath
 
 from dsbuild.families import carla
 
-_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_od_dev_2.0.0.tar.gz"
-_ARCHIVE = "carla_od_dev_2.0.0.tar.gz"
-_SPLIT = "dev"
 
-
-class CarlaObjDetDev(tfds.core.GeneratorBasedBuilder):
+class CarlaObjDetDev(carla.CarlaStreetGreenScreenFamily, tfds.core.GeneratorBasedBuilder):
     """CARLA street-level green-screen images (dev), RGB + depth + patch metadata, 960x1280."""
 
     VERSION = tfds.core.Version("2.0.0")
@@ -44,17 +36,5 @@ class CarlaObjDetDev(tfds.core.GeneratorBasedBuilder):
         "1.0.1": "Fixed RGB/depth pairing",
         "2.0.0": "Eval5: higher resolution, HD textures, accurate annotations, objects overlapping the patch",
     }
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=carla.carla_od_features(num_classes=5, patch_metadata=carla.carla_patch_metadata_feature()),
-            supervised_keys=None,
-            homepage="https://carla.org",
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
-        root = epath.Path(dl_manager.download_and_extract(_URL))
-        return {_SPLIT: self._generate_examples(root / _SPLIT)}
-
-    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        return carla.carla_street_green_screen_examples(split_dir, archive=_ARCHIVE)
+    URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_od_dev_2.0.0.tar.gz"
+    SPLITS = ("dev",)

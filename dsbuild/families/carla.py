@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild.families.base import ArchiveFamily
 from dsbuild.families.boxes import BoxFormat, to_tfds_bbox
 from dsbuild.families.files import load_npy, require_file
 
@@ -286,3 +287,20 @@ def carla_overhead_green_screen_examples(
         required_drop=CARLA_OVERHEAD_REQUIRED_IMAGE_KEYS,
         max_depth_perturb_meters=max_depth_perturb_meters,
     )
+
+
+class CarlaStreetGreenScreenFamily(ArchiveFamily):
+    """carla_obj_det_dev / carla_obj_det_test: a builder sets VERSION, RELEASE_NOTES, URL and SPLITS
+    (one split: the archive's top folder). Layout: `carla_street_green_screen_examples`."""
+
+    HOMEPAGE = "https://carla.org"
+
+    def features(self) -> tfds.features.FeaturesDict:
+        return carla_od_features(num_classes=5, patch_metadata=carla_patch_metadata_feature())
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        root = epath.Path(dl_manager.download_and_extract(self.URL))
+        return {split: self._generate_examples(root / split) for split in self.SPLITS}
+
+    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
+        return carla_street_green_screen_examples(split_dir, archive=self.archive)
