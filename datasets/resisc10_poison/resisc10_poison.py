@@ -11,9 +11,6 @@ Example keys are `<folder>/<label>/<file name>` (relative) so they do not depend
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
@@ -45,7 +42,7 @@ def list_split_files(split_dir: epath.Path) -> list[tuple[str, epath.Path]]:
     return resisc.resisc_class_files(split_dir, _LABELS, where=f"{_ROOT}/{split_dir.name}", archive=_ARCHIVE)
 
 
-class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
+class Resisc10Poison(resisc.ResiscFamily, tfds.core.GeneratorBasedBuilder):
     """10-class RESISC subset (256x256) for ARMORY poisoning scenarios."""
 
     VERSION = tfds.core.Version("1.1.0")
@@ -53,25 +50,11 @@ class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
         "1.0.0": "Initial release.",
         "1.1.0": "64x64 images replaced by 256x256",
     }
+    LABELS = _LABELS
+    KEY_PARTS = 3  # <folder>/<label>/<file name>
+    WITH_FILENAME = False
+    HOMEPAGE = None
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
-                    "label": tfds.features.ClassLabel(names=_LABELS),
-                }
-            ),
-            supervised_keys=("image", "label"),
-            citation=resisc.RESISC45_CITATION,
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    def split_items(self, dl_manager: tfds.download.DownloadManager) -> dict[str, list[tuple[str, epath.Path]]]:
         root = epath.Path(dl_manager.download_and_extract(_URL)) / _ROOT
-        return {
-            split: self._generate_examples(list_split_files(root / folder)) for split, folder in _SPLIT_FOLDERS.items()
-        }
-
-    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict]]:
-        for label, path in items:
-            yield f"{path.parent.parent.name}/{label}/{path.name}", {"image": path, "label": label}
+        return {split: list_split_files(root / folder) for split, folder in _SPLIT_FOLDERS.items()}

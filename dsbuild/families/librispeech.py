@@ -1,12 +1,16 @@
 """LibriSpeech: speaker/chapter tables, transcripts, examples, text configs
-(librispeech_full, librispeech_dev_test, librispeech_dev_clean_split, librispeech_adversarial)."""
+(librispeech_full, librispeech_dev_test, librispeech_dev_clean_split, librispeech_adversarial).
+
+Shared notes: `info.metadata` holds `sample_rate` and the `speakers` / `chapters` tables; the last
+field of each table keeps any '|' it contains. FLAC is decoded through pydub, which needs ffmpeg."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
@@ -138,3 +142,83 @@ def librispeech_examples(
                 )
             example["label"] = speaker_id
         yield key, example
+
+
+LIBRISPEECH_HOMEPAGE = "http://www.openslr.org/12"
+LIBRISPEECH_CITATION = """\
+@inproceedings{panayotov2015librispeech,
+  title={Librispeech: an ASR corpus based on public domain audio books},
+  author={Panayotov, Vassil and Chen, Guoguo and Povey, Daniel and Khudanpur, Sanjeev},
+  booktitle={Acoustics, Speech and Signal Processing (ICASSP), 2015 IEEE International Conference on},
+  pages={5206--5210},
+  year={2015},
+  organization={IEEE}
+}
+"""
+
+
+class LibrispeechFamily:
+    """`_info`, `_split_generators`, `_generate_examples` of librispeech_full / _dev_test / _dev_clean_split.
+
+    A builder sets URL_BASE and ARCHIVES (split -> archive file; dict order matters: the speaker and
+    chapter tables of `info.metadata` come from the first archive, from the first of its METADATA_DIRS
+    holding SPEAKERS.TXT). TOP is the transcripts' directory pattern (see `librispeech_transcripts`).
+    With SPEAKERS, examples get a speaker `label` and the supervised target is the label, not the text.
+    AUDIO_SAMPLE_RATE is the rate declared on the `speech` feature (info.metadata always holds 16 kHz).
+    Subword configs learn their vocabulary from the transcripts of the splits named `train*`.
+    Only usable mixed into a `tfds.core.GeneratorBasedBuilder`.
+    """
+
+    URL_BASE: ClassVar[str]
+    ARCHIVES: ClassVar[dict[str, str]]
+    METADATA_DIRS: ClassVar[tuple[str, ...]] = ("LibriSpeech",)
+    TOP: ClassVar[str] = "LibriSpeech/<subset>"
+    SPEAKERS: ClassVar[Sequence[str] | None] = None
+    AUDIO_SAMPLE_RATE: ClassVar[int | None] = LIBRISPEECH_SAMPLE_RATE
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        config = self.builder_config  # type: ignore[attr-defined]  # from the builder base
+        features: dict[str, Any] = {
+            "speech": tfds.features.Audio(sample_rate=self.AUDIO_SAMPLE_RATE),
+            "text": tfds.features.Text(encoder_config=None if config is None else config.text_encoder_config),
+            "speaker_id": np.int64,
+            "chapter_id": np.int64,
+            "id": np.str_,
+        }
+        if self.SPEAKERS is not None:
+            features["label"] = tfds.features.ClassLabel(names=self.SPEAKERS)
+        return self.dataset_info_from_configs(  # type: ignore[attr-defined]  # from the builder base
+            features=tfds.features.FeaturesDict(features),
+            supervised_keys=("speech", "text" if self.SPEAKERS is None else "label"),
+            homepage=LIBRISPEECH_HOMEPAGE,
+            citation=LIBRISPEECH_CITATION,
+            metadata=tfds.core.MetadataDict(sample_rate=LIBRISPEECH_SAMPLE_RATE),
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        dirs = librispeech_download(dl_manager, self.URL_BASE, self.ARCHIVES)
+        first = next(iter(self.ARCHIVES))
+        info = self.info  # type: ignore[attr-defined]  # from the builder base
+        info.metadata.update(librispeech_metadata(self._metadata_dir(dirs[first]), self.ARCHIVES[first]))
+        train = [split for split in dirs if split.startswith("train")]
+        if train:  # no-op for plain_text; subword configs learn their vocabulary from the train transcripts
+            info.features["text"].maybe_build_from_corpus(
+                text
+                for split in train
+                for _, text, _ in librispeech_transcripts(dirs[split], self.ARCHIVES[split], top=self.TOP)
+            )
+        return {split: self._generate_examples(d, self.ARCHIVES[split]) for split, d in dirs.items()}
+
+    def _metadata_dir(self, directory: epath.Path) -> epath.Path:
+        """The first of METADATA_DIRS under `directory` (the first archive's extract dir) with SPEAKERS.TXT."""
+        archive = next(iter(self.ARCHIVES.values()))
+        for sub in self.METADATA_DIRS:
+            if (directory / sub / "SPEAKERS.TXT").exists():
+                if not (directory / sub / "CHAPTERS.TXT").exists():
+                    raise FileNotFoundError(f"{sub}/CHAPTERS.TXT missing from {archive}")
+                return directory / sub
+        tried = ", ".join(f"{sub}/SPEAKERS.TXT" for sub in self.METADATA_DIRS)
+        raise FileNotFoundError(f"none of {tried} found in {archive}")
+
+    def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from librispeech_examples(directory, archive, top=self.TOP, speakers=self.SPEAKERS)

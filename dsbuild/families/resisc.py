@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
 
+import numpy as np
+import tensorflow_datasets as tfds
 from etils import epath
 
 RESISC45_LABELS = (
@@ -57,3 +60,46 @@ def resisc_class_files(
             raise ValueError(f"Class folder {where}/{label} in {archive} holds no .jpg files.")
         items.extend((label, p) for p in files)
     return items
+
+
+class ResiscFamily:
+    """`_info`, `_split_generators`, `_generate_examples` of resisc45 / resisc45_split / resisc10_poison.
+
+    A builder sets LABELS (the class names, in label order) and implements `split_items(dl_manager)`:
+    split -> (label, path) of its 256x256 JPEGs. An example's key is the last KEY_PARTS parts of its
+    path (relative, so the order does not depend on where the archive was extracted). WITH_FILENAME
+    adds the `filename` feature. Only usable mixed into a `tfds.core.GeneratorBasedBuilder`.
+    """
+
+    LABELS: ClassVar[Sequence[str]]
+    KEY_PARTS: ClassVar[int] = 3
+    WITH_FILENAME: ClassVar[bool] = True
+    HOMEPAGE: ClassVar[str | None] = "http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html"
+
+    def split_items(self, dl_manager: tfds.download.DownloadManager) -> dict[str, list[tuple[str, epath.Path]]]:
+        raise NotImplementedError
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        features: dict[str, Any] = {
+            "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
+            "label": tfds.features.ClassLabel(names=self.LABELS),
+        }
+        if self.WITH_FILENAME:
+            features["filename"] = tfds.features.Text()
+        return self.dataset_info_from_configs(  # type: ignore[attr-defined]  # from the builder base
+            features=tfds.features.FeaturesDict(features),
+            supervised_keys=("image", "label"),
+            homepage=self.HOMEPAGE,
+            citation=RESISC45_CITATION,
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        return {split: self._generate_examples(items) for split, items in self.split_items(dl_manager).items()}
+
+    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for label, path in items:
+            key = "/".join(path.parts[-self.KEY_PARTS :])
+            example: dict[str, Any] = {"image": path, "label": label}
+            if self.WITH_FILENAME:
+                example["filename"] = path.name
+            yield key, example
