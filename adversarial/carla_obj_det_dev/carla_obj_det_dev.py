@@ -1,16 +1,6 @@
 """carla_obj_det_dev: CARLA street-level RGB + depth images with a green-screen region for patch insertion.
 
-Source archive `carla_od_dev_2.0.0.tar.gz` holds the split directory `dev/` with
-`_out/kwcoco_annotations_without_patch_and_sans_tiny_objects.json` (COCO-style, boxes
-`[x1, y1, x2, y2]` in pixels), the RGB image `dev/<file_name>` (file_name is a path relative to
-`dev/`), and, by the image's base name, `_out/sensor.camera.depth.2/<base>` (depth),
-`_out/foreground_mask/<base>` (patch mask) and `_out/patch_metadata/<stem>_coords.npy` (int32 (4, 2)
-green-screen corners) and `<stem>_avg_depth.npy` (float64 scalar); `<stem>` is the base name up to
-its first '.'.
-
-images[] entries must carry date_captured, license, coco_url, flickr_url, video_id and frame_index
-(removed, as armory's builder pops them) and otherwise exactly id/file_name/height/width.
-Category ids: 1 pedestrian, 2 vehicles, 3 trafficlight; the ClassLabel has 5 slots as in armory.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.carla.
 
 Uncertain choices:
 - `images[1]` (the depth entry) gets file_name `_out/sensor.camera.depth.2/<base>`, the depth path

@@ -1,12 +1,6 @@
 """RESISC-10: a 10-class subset of NWPU-RESISC45 used by ARMORY for poisoning experiments.
 
-700 256x256 JPEGs per class, pre-split 500 train / 100 validation / 100 test in
-`resisc_poison_256x256.tar.gz`, which extracts to `data_original/{train,val,test}/<label>/*.jpg`
-(the archive's `val` folder is the `validation` split). The label is the class folder name. Every
-one of the 10 class folders must be present (with at least one image) in every split folder and no
-unknown folder may appear, so a damaged archive never yields a partial dataset silently.
-
-Example keys are `<folder>/<label>/<file name>` (relative) so they do not depend on the extraction path.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.resisc.
 """
 
 from __future__ import annotations

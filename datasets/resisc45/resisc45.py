@@ -1,14 +1,6 @@
 """NWPU-RESISC45 remote-sensing scenes, re-split per class by ARMORY (tfdsv4 builder).
 
-45 scene classes with 700 256x256 JPEGs each. Per class the files are sorted and cut into
-500 train / 100 validation / 100 test images. The builder insists that the k-th sorted file of
-class `<label>` is `<label>_{k+1:03}.jpg`, i.e. numbering is contiguous from 001, and that every
-class folder is present with exactly 700 images, so a damaged archive never yields a partial dataset.
-
-This builder shadows the TFDS-core `resisc45` builder (manual download, single train split).
-
-Example keys are `<label>/<file name>` (relative) rather than the full extracted path, so the
-example order does not depend on where the archive was extracted.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.resisc.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """NWPU-RESISC45 delivered by ARMORY as three pre-split archives (master `resisc45_split` builder).
 
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.resisc.
+
 45 scene classes; per class 500 train / 100 validation / 100 test 256x256 JPEGs, already separated
 into `resisc45_<split>.tar.gz`, each extracting to `<split>/<label>/<label>_NNN.jpg`. The label is
 the class sub-folder name. Every one of the 45 class folders must be present (and hold at least one
 image) in every split, and no unknown folder may appear, so a damaged archive never yields a partial
 dataset silently. Per-class counts are not enforced: the facts give no rule for them.
-
-Example keys are `<split>/<label>/<file name>` (relative) so they do not depend on the extraction path.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -289,18 +289,57 @@ def carla_overhead_green_screen_examples(
     )
 
 
-class CarlaStreetGreenScreenFamily(ArchiveFamily):
-    """carla_obj_det_dev / carla_obj_det_test: a builder sets VERSION, RELEASE_NOTES, URL and SPLITS
-    (one split: the archive's top folder). Layout: `carla_street_green_screen_examples`."""
+class CarlaSplitDirFamily(ArchiveFamily):
+    """A CARLA builder reading one archive whose top folders are its SPLITS: each split's generator
+    gets `<extract dir>/<split>`. A family subclass implements `features()` and `_generate_examples`."""
 
     HOMEPAGE = "https://carla.org"
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        root = epath.Path(dl_manager.download_and_extract(self.URL))
+        return {split: self._generate_examples(root / split) for split in self.SPLITS}  # type: ignore[attr-defined]
+
+
+class CarlaStreetGreenScreenFamily(CarlaSplitDirFamily):
+    """carla_obj_det_dev / carla_obj_det_test: a builder sets VERSION, RELEASE_NOTES, URL and SPLITS
+    (one split: the archive's top folder). Layout: `carla_street_green_screen_examples`."""
 
     def features(self) -> tfds.features.FeaturesDict:
         return carla_od_features(num_classes=5, patch_metadata=carla_patch_metadata_feature())
 
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
-        root = epath.Path(dl_manager.download_and_extract(self.URL))
-        return {split: self._generate_examples(root / split) for split in self.SPLITS}
-
     def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
         return carla_street_green_screen_examples(split_dir, archive=self.archive)
+
+
+class CarlaTrainFamily(CarlaSplitDirFamily):
+    """carla_obj_det_train / carla_over_obj_det_train: splits `train` and `val`, layout
+    `carla_train_examples`. A builder sets VERSION, RELEASE_NOTES, URL, NUM_CLASSES (ClassLabel size)
+    and DROPPED_IMAGE_KEYS (removed from images[] entries when present)."""
+
+    SPLITS = ("train", "val")
+    NUM_CLASSES: ClassVar[int]
+    DROPPED_IMAGE_KEYS: ClassVar[tuple[str, ...]]
+
+    def features(self) -> tfds.features.FeaturesDict:
+        return carla_od_features(num_classes=self.NUM_CLASSES)
+
+    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
+        return carla_train_examples(split_dir, archive=self.archive, dropped_image_keys=self.DROPPED_IMAGE_KEYS)
+
+
+class CarlaOverheadGreenScreenFamily(ArchiveFamily):
+    """carla_over_obj_det_dev / carla_over_obj_det_test: features (3 classes; patch metadata with
+    `max_depth_perturb_meters` where `has_max_depth`) and homepage. Their split layouts and depth rules
+    differ, so each builder keeps its own `_split_generators` / `_generate_examples` (reading with
+    `carla_overhead_green_screen_examples`)."""
+
+    HOMEPAGE = "https://carla.org"
+
+    @property
+    def has_max_depth(self) -> bool:
+        """True; a builder whose versions differ in that field overrides this."""
+        return True
+
+    def features(self) -> tfds.features.FeaturesDict:
+        patch_metadata = carla_patch_metadata_feature(with_max_depth=self.has_max_depth)
+        return carla_od_features(num_classes=3, patch_metadata=patch_metadata)
