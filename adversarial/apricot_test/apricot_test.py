@@ -1,5 +1,7 @@
 """APRICOT test partition: photos of printed adversarial patches, COCO-style object annotations.
 
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.apricot.
+
 Splits are the attacked models: an image goes to `frcnn`, `retinanet` or `ssd` according to the patch
 of its first (by annotation id) annotation with a `patch_id`; every image must have one. Labels are the
 raw COCO category ids (ClassLabel of size 91, as in both armory branches; the patch is category 12);
@@ -8,46 +10,14 @@ armory's preprocessing, not this builder, maps the patch label to ADV_PATCH_MAGI
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
-
-_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/apricot_test.tar.gz"
-_ARCHIVE = "apricot_test.tar.gz"
-NUM_CLASSES = 91
-
-_DESCRIPTION = (
-    "APRICOT v1.1 (test partition): real photos of printed adversarial patches in context, COCO-style "
-    "boxes for COCO objects plus the patch (category 12). Physical, preloaded adversarial data; no clean "
-    "counterpart. Splits frcnn, retinanet and ssd hold the images whose patch attacks that model."
-)
-_CITATION = """\
-@article{braunegg2019apricot,
-  title={APRICOT: A Dataset of Physical Adversarial Attacks on Object Detection},
-  author={Braunegg, A. and Chakraborty, Amartya and Krumdick, Michael and Lape, Nicole and Leary, Sara
-          and Manville, Keith and Merkhofer, Elizabeth and Strickhart, Laura and Walmer, Matthew},
-  journal={arXiv preprint arXiv:1912.08166},
-  year={2019}
-}
-"""
+from dsbuild.families import apricot
 
 
-class ApricotTest(tfds.core.GeneratorBasedBuilder):
+class ApricotTest(apricot.ApricotFamily, tfds.core.GeneratorBasedBuilder):
     """APRICOT v1.1 test partition (physical adversarial patches against COCO object detectors)."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Version armory uses (tfdsv4 and master); objects/labels has 91 classes."}
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
-            features=bh.apricot_features(NUM_CLASSES),
-            supervised_keys=None,
-            homepage="https://arxiv.org/abs/1912.08166",
-            citation=_CITATION,
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        root = dl_manager.download_and_extract(_URL)
-        return {split: self._generate_examples(root, split) for split in bh.APRICOT_MODELS}
-
-    def _generate_examples(self, root, split):
-        yield from bh.apricot_examples(root, "test", split, num_classes=NUM_CLASSES, archive=_ARCHIVE)
+    URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/apricot_test.tar.gz"
+    PARTITION = "test"
+    NUM_CLASSES = 91

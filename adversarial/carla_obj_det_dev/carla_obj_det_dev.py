@@ -1,16 +1,6 @@
 """carla_obj_det_dev: CARLA street-level RGB + depth images with a green-screen region for patch insertion.
 
-Source archive `carla_od_dev_2.0.0.tar.gz` holds the split directory `dev/` with
-`_out/kwcoco_annotations_without_patch_and_sans_tiny_objects.json` (COCO-style, boxes
-`[x1, y1, x2, y2]` in pixels), the RGB image `dev/<file_name>` (file_name is a path relative to
-`dev/`), and, by the image's base name, `_out/sensor.camera.depth.2/<base>` (depth),
-`_out/foreground_mask/<base>` (patch mask) and `_out/patch_metadata/<stem>_coords.npy` (int32 (4, 2)
-green-screen corners) and `<stem>_avg_depth.npy` (float64 scalar); `<stem>` is the base name up to
-its first '.'.
-
-images[] entries must carry date_captured, license, coco_url, flickr_url, video_id and frame_index
-(removed, as armory's builder pops them) and otherwise exactly id/file_name/height/width.
-Category ids: 1 pedestrian, 2 vehicles, 3 trafficlight; the ClassLabel has 5 slots as in armory.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.carla.
 
 Uncertain choices:
 - `images[1]` (the depth entry) gets file_name `_out/sensor.camera.depth.2/<base>`, the depth path
@@ -22,20 +12,12 @@ Uncertain choices:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import tensorflow_datasets as tfds
-from etils import epath
 
-from dsbuild import builder_helpers as bh
-
-_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_od_dev_2.0.0.tar.gz"
-_ARCHIVE = "carla_od_dev_2.0.0.tar.gz"
-_SPLIT = "dev"
+from dsbuild.families import carla
 
 
-class CarlaObjDetDev(tfds.core.GeneratorBasedBuilder):
+class CarlaObjDetDev(carla.CarlaStreetGreenScreenFamily, tfds.core.GeneratorBasedBuilder):
     """CARLA street-level green-screen images (dev), RGB + depth + patch metadata, 960x1280."""
 
     VERSION = tfds.core.Version("2.0.0")
@@ -44,18 +26,5 @@ class CarlaObjDetDev(tfds.core.GeneratorBasedBuilder):
         "1.0.1": "Fixed RGB/depth pairing",
         "2.0.0": "Eval5: higher resolution, HD textures, accurate annotations, objects overlapping the patch",
     }
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=bh.carla_od_features(num_classes=5, patch_metadata=bh.carla_patch_metadata_feature()),
-            supervised_keys=None,
-            homepage="https://carla.org",
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
-        root = epath.Path(dl_manager.download_and_extract(_URL))
-        return {_SPLIT: self._generate_examples(root / _SPLIT)}
-
-    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_street_green_screen_examples(split_dir, archive=_ARCHIVE)
+    URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_od_dev_2.0.0.tar.gz"
+    SPLITS = ("dev",)

@@ -1,20 +1,6 @@
 """carla_over_obj_det_dev: CARLA overhead-view RGB + depth images with a green-screen patch region (dev).
 
-Source archive (`carla_over_od_dev_1.0.0.tar.gz` for 1.0.0, `carla_over_od_dev_2.0.1.tar.gz` for
-2.0.1) holds `dev/kwcoco_annotations.json` (COCO-style, boxes `[x, y, width, height]` in pixels) and,
-for each bare `file_name`, `dev/rgb/<file_name>`, `dev/depth/<file_name>` (CARLA RGB-encoded depth),
-`dev/foreground_mask/<file_name>` (patch mask), `dev/patch_metadata/<stem>_coords.npy` (int32 (4, 2)
-green-screen corners) and `<stem>_avg_depth.npy` (float64 scalar); `<stem>` is file_name up to its
-first '.'.
-
-images[] entries must carry date_captured, license, coco_url and flickr_url (removed, as armory's
-builder pops them) and otherwise exactly id/file_name/height/width. Category ids: 1 pedestrian,
-2 vehicles; the ClassLabel has 3 slots as in armory.
-
-Versions: armory's tfdsv4 branch uses 1.0.0 (its published cache), armory master 2.0.1, which adds
-`patch_metadata/max_depth_perturb_meters` (3.0 m if file_name starts with '1', else 0.03 m) and reads
-another archive. Both are buildable; 1.0.0 is the default because the tfdsv4 cache this project
-stands in for holds 1.0.0. 2.0.0 was never published as a source archive.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.carla.
 
 Uncertain choice: `images[1]` (the depth entry) gets file_name `depth/<file_name>`, the depth path
 relative to the split directory, not an absolute path of the machine that built the dataset.
@@ -28,7 +14,7 @@ from typing import Any
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla
 
 _URLS = {
     "1.0.0": "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_over_od_dev_1.0.0.tar.gz",
@@ -42,7 +28,7 @@ def _max_depth_perturb_meters(file_name: str) -> float:
     return 3.0 if file_name.startswith("1") else 0.03
 
 
-class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
+class CarlaOverObjDetDev(carla.CarlaOverheadGreenScreenFamily, tfds.core.GeneratorBasedBuilder):
     """CARLA overhead-view green-screen images (dev), RGB + depth + patch metadata, 960x1280."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -55,17 +41,8 @@ class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
     }
 
     @property
-    def _has_max_depth(self) -> bool:
+    def has_max_depth(self) -> bool:
         return self.version >= "2.0.0"
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        patch_metadata = bh.carla_patch_metadata_feature(with_max_depth=self._has_max_depth)
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=bh.carla_od_features(num_classes=3, patch_metadata=patch_metadata),
-            supervised_keys=None,
-            homepage="https://carla.org",
-        )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
         url = _URLS[str(self.version)]
@@ -73,8 +50,8 @@ class CarlaOverObjDetDev(tfds.core.GeneratorBasedBuilder):
         return {_SPLIT: self._generate_examples(root / _SPLIT, url.rsplit("/", 1)[-1])}
 
     def _generate_examples(self, split_dir: epath.Path, archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        return bh.carla_overhead_green_screen_examples(
+        return carla.carla_overhead_green_screen_examples(
             split_dir,
             archive=archive,
-            max_depth_perturb_meters=_max_depth_perturb_meters if self._has_max_depth else None,
+            max_depth_perturb_meters=_max_depth_perturb_meters if self.has_max_depth else None,
         )

@@ -1,20 +1,14 @@
 """carla_video_tracking_test: synthetic CARLA single-object tracking videos (test split).
 
-Each example is one video from the `test/` folder of the source archive: 960x1280 RGB frames, one
-unnormalised [x1, y1, x2, y2] pixel box of the tracked object per frame, and the patch metadata an
-attack needs: the green-screen corners (`gs_coords`, (N, 4, 2) with N = 1 for a static screen or one per
-frame) and the per-frame patch masks (white pixels stored as 1).
+Published description: README.md. Shared definition (features, reading): dsbuild.families.carla_video.
 """
 
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
-
-_URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_video_tracking_test_2.0.0.tar.gz"
-_ARCHIVE = "carla_video_tracking_test_2.0.0.tar.gz"
+from dsbuild.families import carla_video
 
 
-class CarlaVideoTrackingTest(tfds.core.GeneratorBasedBuilder):
+class CarlaVideoTrackingTest(carla_video.CarlaVideoTrackingFamily, tfds.core.GeneratorBasedBuilder):
     """CARLA single-object tracking videos (960x1280 frames) with a green-screen patch region (test)."""
 
     VERSION = tfds.core.Version("2.0.0")
@@ -23,21 +17,6 @@ class CarlaVideoTrackingTest(tfds.core.GeneratorBasedBuilder):
         "2.0.0": "Eval5 single-object tracking: higher resolution, HD textures, higher frame rate, "
         "extra non-tracked objects, camera motion",
     }
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
-            features=bh.carla_video_tracking_features(),
-            supervised_keys=None,
-            homepage="https://carla.org",
-            citation=bh.CARLA_CITATION,
-            # Unlike the dev builder, armory's test builder declares no frame_rate metadata.
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        path = dl_manager.download_and_extract(_URL)
-        return {"test": self._generate_examples(path / "test")}
-
-    def _generate_examples(self, split_dir):
-        yield from bh.carla_video_tracking_examples(split_dir, _ARCHIVE)
+    URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/carla/carla_video_tracking_test_2.0.0.tar.gz"
+    SPLITS = ("test",)
+    # Unlike the dev builder, armory's test builder declares no frame_rate metadata.

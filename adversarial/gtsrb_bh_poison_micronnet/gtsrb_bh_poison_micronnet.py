@@ -44,7 +44,6 @@ class GtsrbBhPoisonMicronnet(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "image": tfds.features.Tensor(shape=_IMAGE_SHAPE, dtype=np.float32),

@@ -60,7 +60,6 @@ class ImagenetAdversarial(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "images": tfds.features.FeaturesDict(

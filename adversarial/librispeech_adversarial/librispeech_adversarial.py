@@ -19,7 +19,7 @@ from typing import ClassVar
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import librispeech
 
 _URL = (
     "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/"
@@ -47,15 +47,13 @@ class LibrispeechAdversarial(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.1.0": "Initial release (ARMORY gives no release notes)."}
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
+        return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
                     "audio": tfds.features.FeaturesDict(
                         {name: tfds.features.Audio() for name in (_CLEAN, *_ADVERSARIAL)}
                     ),
-                    "label": tfds.features.ClassLabel(names=bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS),
+                    "label": tfds.features.ClassLabel(names=librispeech.LIBRISPEECH_DEV_CLEAN_SPEAKERS),
                 }
             ),
             supervised_keys=("audio", "label"),
@@ -72,7 +70,7 @@ class LibrispeechAdversarial(tfds.core.GeneratorBasedBuilder):
         seen: dict[str, str] = {}
         for speaker, chapter, name in clips:
             rel = f"{speaker}/{chapter}/{name}"
-            if speaker not in bh.LIBRISPEECH_DEV_CLEAN_SPEAKERS:
+            if speaker not in librispeech.LIBRISPEECH_DEV_CLEAN_SPEAKERS:
                 raise ValueError(f"data/{_CLEAN}/{rel} in {_ARCHIVE}: {speaker} is not one of the 40 speakers")
             if name in seen:
                 raise ValueError(f"clip name {name} is not unique in {_ARCHIVE}: {seen[name]} and {rel}")

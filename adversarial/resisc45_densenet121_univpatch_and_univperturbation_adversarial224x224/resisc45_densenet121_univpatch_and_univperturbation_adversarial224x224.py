@@ -17,15 +17,15 @@ from __future__ import annotations
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
-from dsbuild.builder_helpers import require_file
+from dsbuild.families import resisc
+from dsbuild.families.files import require_file
 
 _URL = (
     "https://armory-public-data.s3.us-east-2.amazonaws.com/adversarial-datasets/"
     "resisc45_densenet121_univpatch_and_univperturbation_adversarial_224x224_1.0.1.tar.gz"
 )
 _ARCHIVE = _URL.rsplit("/", 1)[1]
-_LABELS = list(bh.RESISC45_LABELS)
+_LABELS = list(resisc.RESISC45_LABELS)
 _TARGET_INDEX = 21
 _KINDS = ("clean", "adversarial_univperturbation", "adversarial_univpatch")
 
@@ -54,7 +54,6 @@ class Resisc45Densenet121UnivpatchAndUnivperturbationAdversarial224x224(tfds.cor
         image = tfds.features.Image(shape=(224, 224, 3), encoding_format="png")
         label = tfds.features.ClassLabel(names=_LABELS)
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "images": tfds.features.FeaturesDict({kind: image for kind in _KINDS}),

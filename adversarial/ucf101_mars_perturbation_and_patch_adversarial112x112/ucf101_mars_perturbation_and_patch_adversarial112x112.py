@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild.builder_helpers import require_file
+from dsbuild.families.files import require_file
 
 _URL = (
     "https://armory-public-data.s3.us-east-2.amazonaws.com/ucf101-adv/"
@@ -65,7 +65,6 @@ class Ucf101MarsPerturbationAndPatchAdversarial112x112(tfds.core.GeneratorBasedB
         video = tfds.features.Video(shape=(None, 112, 112, 3), encoding_format=None)
         label = tfds.features.ClassLabel(names_file=tfds.core.tfds_path("video/ucf101_labels.txt"))
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "videos": tfds.features.FeaturesDict({kind: video for kind in _KINDS}),

@@ -53,9 +53,7 @@ class Digit(tfds.core.GeneratorBasedBuilder):
     TEST_INDICES: Sequence[int] = range(0, 5)
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=__doc__,
+        return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
                     # armory declares no sample rate; the data is 8 kHz.

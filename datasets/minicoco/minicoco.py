@@ -9,7 +9,7 @@ TFDS's normalised [ymin, xmin, ymax, xmax]. Examples are keyed by file name.
 import numpy as np
 import tensorflow_datasets as tfds
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import coco, files
 
 _URLS = {
     "train_images": "http://images.cocodataset.org/zips/train2017.zip",
@@ -21,10 +21,6 @@ _ANNOTATIONS_ARCHIVE = "annotations_trainval2017.zip"
 KEPT_CATEGORIES = {5: "airplane", 6: "bus", 7: "train"}
 IMAGE_KEYS = ("id", "file_name", "height", "width")
 
-_DESCRIPTION = (
-    "COCO 2017 subset for object-detection poisoning experiments keeping only the airplane, bus and "
-    "train categories; images without any of them are dropped."
-)
 _CITATION = """\
 @article{DBLP:journals/corr/LinMBHPRDZ14,
   author    = {Tsung{-}Yi Lin and Michael Maire and Serge J. Belongie and Lubomir D. Bourdev and
@@ -50,7 +46,6 @@ class Minicoco(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
             features=tfds.features.FeaturesDict(
                 {
                     "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg"),
@@ -89,16 +84,16 @@ class Minicoco(tfds.core.GeneratorBasedBuilder):
         }
 
     def _generate_examples(self, image_dir: tfds.core.Path, annotation_path: tfds.core.Path, image_archive: str):
-        data = bh.load_coco_json(annotation_path, _ANNOTATIONS_ARCHIVE)
+        data = coco.load_coco_json(annotation_path, _ANNOTATIONS_ARCHIVE)
         src = str(annotation_path)
-        kept = [c for c in bh.coco_section(data, "categories", src) if c.get("id") in KEPT_CATEGORIES]
+        kept = [c for c in coco.coco_section(data, "categories", src) if c.get("id") in KEPT_CATEGORIES]
         names = [c.get("name") for c in kept]
         if names != list(KEPT_CATEGORIES.values()):
             raise ValueError(f"{src}: categories {list(KEPT_CATEGORIES)} are {names}, expected airplane, bus, train")
         label_of = {c["id"]: i for i, c in enumerate(kept)}
-        by_image = bh.coco_annotations_by_image(bh.coco_section(data, "annotations", src), src)
+        by_image = coco.coco_annotations_by_image(coco.coco_section(data, "annotations", src), src)
 
-        for info in bh.coco_records(data, "images", IMAGE_KEYS, src):
+        for info in coco.coco_records(data, "images", IMAGE_KEYS, src):
             name = info["file_name"]
             anns = [a for a in by_image.get(info["id"], []) if a.get("category_id") in label_of]
             if not anns:
@@ -106,7 +101,7 @@ class Minicoco(tfds.core.GeneratorBasedBuilder):
             objects = []
             for ann in anns:
                 where = f"{src}: image {name!r}, annotation {ann['id']}"
-                obj = bh.coco_object(ann, height=info["height"], width=info["width"], where=where)
+                obj = coco.coco_object(ann, height=info["height"], width=info["width"], where=where)
                 objects.append(
                     {
                         "id": obj["id"],
@@ -119,7 +114,7 @@ class Minicoco(tfds.core.GeneratorBasedBuilder):
             yield (
                 name,
                 {
-                    "image": bh.require_file(image_dir / name, image_archive),
+                    "image": files.require_file(image_dir / name, image_archive),
                     "image/filename": name,
                     "image/id": info["id"],
                     "objects": objects,

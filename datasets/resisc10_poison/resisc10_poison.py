@@ -1,23 +1,14 @@
 """RESISC-10: a 10-class subset of NWPU-RESISC45 used by ARMORY for poisoning experiments.
 
-700 256x256 JPEGs per class, pre-split 500 train / 100 validation / 100 test in
-`resisc_poison_256x256.tar.gz`, which extracts to `data_original/{train,val,test}/<label>/*.jpg`
-(the archive's `val` folder is the `validation` split). The label is the class folder name. Every
-one of the 10 class folders must be present (with at least one image) in every split folder and no
-unknown folder may appear, so a damaged archive never yields a partial dataset silently.
-
-Example keys are `<folder>/<label>/<file name>` (relative) so they do not depend on the extraction path.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.resisc.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import resisc
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/resisc_poison_256x256.tar.gz"
 _ARCHIVE = "resisc_poison_256x256.tar.gz"
@@ -41,11 +32,11 @@ _LABELS = [
 
 def list_split_files(split_dir: epath.Path) -> list[tuple[str, epath.Path]]:
     """(label, path) of every image in one `data_original/<folder>`, sorted by label then name (see
-    `bh.resisc_class_files` for the completeness checks)."""
-    return bh.resisc_class_files(split_dir, _LABELS, where=f"{_ROOT}/{split_dir.name}", archive=_ARCHIVE)
+    `resisc.resisc_class_files` for the completeness checks)."""
+    return resisc.resisc_class_files(split_dir, _LABELS, where=f"{_ROOT}/{split_dir.name}", archive=_ARCHIVE)
 
 
-class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
+class Resisc10Poison(resisc.ResiscFamily, tfds.core.GeneratorBasedBuilder):
     """10-class RESISC subset (256x256) for ARMORY poisoning scenarios."""
 
     VERSION = tfds.core.Version("1.1.0")
@@ -53,26 +44,11 @@ class Resisc10Poison(tfds.core.GeneratorBasedBuilder):
         "1.0.0": "Initial release.",
         "1.1.0": "64x64 images replaced by 256x256",
     }
+    LABELS = _LABELS
+    KEY_PARTS = 3  # <folder>/<label>/<file name>
+    WITH_FILENAME = False
+    HOMEPAGE = None
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
-                    "label": tfds.features.ClassLabel(names=_LABELS),
-                }
-            ),
-            supervised_keys=("image", "label"),
-            citation=bh.RESISC45_CITATION,
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    def split_items(self, dl_manager: tfds.download.DownloadManager) -> dict[str, list[tuple[str, epath.Path]]]:
         root = epath.Path(dl_manager.download_and_extract(_URL)) / _ROOT
-        return {
-            split: self._generate_examples(list_split_files(root / folder)) for split, folder in _SPLIT_FOLDERS.items()
-        }
-
-    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict]]:
-        for label, path in items:
-            yield f"{path.parent.parent.name}/{label}/{path.name}", {"image": path, "label": label}
+        return {split: list_split_files(root / folder) for split, folder in _SPLIT_FOLDERS.items()}

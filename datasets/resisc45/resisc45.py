@@ -1,31 +1,20 @@
 """NWPU-RESISC45 remote-sensing scenes, re-split per class by ARMORY (tfdsv4 builder).
 
-45 scene classes with 700 256x256 JPEGs each. Per class the files are sorted and cut into
-500 train / 100 validation / 100 test images. The builder insists that the k-th sorted file of
-class `<label>` is `<label>_{k+1:03}.jpg`, i.e. numbering is contiguous from 001, and that every
-class folder is present with exactly 700 images, so a damaged archive never yields a partial dataset.
-
-This builder shadows the TFDS-core `resisc45` builder (manual download, single train split).
-
-Example keys are `<label>/<file name>` (relative) rather than the full extracted path, so the
-example order does not depend on where the archive was extracted.
+Published description: README.md. Shared definition (features, splits, reading): dsbuild.families.resisc.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import resisc
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/resisc45/NWPU-RESISC45.tar.gz"
 _ARCHIVE = "NWPU-RESISC45.tar.gz"
 _ROOT = "NWPU-RESISC45"
 
-_LABELS = list(bh.RESISC45_LABELS)
+_LABELS = list(resisc.RESISC45_LABELS)
 
 
 def split_class_files(
@@ -58,32 +47,19 @@ def split_class_files(
     return result
 
 
-class Resisc45(tfds.core.GeneratorBasedBuilder):
+class Resisc45(resisc.ResiscFamily, tfds.core.GeneratorBasedBuilder):
     """NWPU-RESISC45 with ARMORY's per-class 500/100/100 train/validation/test split."""
 
     VERSION = tfds.core.Version("3.0.0")
     RELEASE_NOTES = {
         "3.0.0": "ARMORY re-split of NWPU-RESISC45: per class 500 train, 100 validation, 100 test.",
     }
+    LABELS = _LABELS
+    KEY_PARTS = 2  # <label>/<file name>
     # Consecutive runs of each class's sorted files; the real archive has 700 per class.
     SPLIT_SIZES: tuple[tuple[str, int], ...] = (("train", 500), ("validation", 100), ("test", 100))
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(256, 256, 3), dtype=np.uint8),
-                    "label": tfds.features.ClassLabel(names=_LABELS),
-                    "filename": tfds.features.Text(),
-                }
-            ),
-            supervised_keys=("image", "label"),
-            homepage="http://www.escience.cn/people/JunweiHan/NWPU-RESISC45.html",
-            citation=bh.RESISC45_CITATION,
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    def split_items(self, dl_manager: tfds.download.DownloadManager) -> dict[str, list[tuple[str, epath.Path]]]:
         root = epath.Path(dl_manager.download_and_extract(_URL)) / _ROOT
         if not root.is_dir():
             raise ValueError(f"Folder {_ROOT}/ is missing from {_ARCHIVE} (looked in {root}).")
@@ -91,8 +67,4 @@ class Resisc45(tfds.core.GeneratorBasedBuilder):
         for label in _LABELS:
             for split, paths in split_class_files(root, label, self.SPLIT_SIZES).items():
                 per_split[split].extend((label, p) for p in paths)
-        return {split: self._generate_examples(items) for split, items in per_split.items()}
-
-    def _generate_examples(self, items: list[tuple[str, epath.Path]]) -> Iterator[tuple[str, dict]]:
-        for label, path in items:
-            yield f"{label}/{path.name}", {"image": path, "label": label, "filename": path.name}
+        return per_split

@@ -27,7 +27,7 @@ import dataclasses
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild.builder_helpers import require_file
+from dsbuild.families.files import require_file
 
 _VIDEOS_URL = "https://storage.googleapis.com/thumos14_files/UCF101_videos.zip"
 _SPLITS_URL = "https://www.crcv.ucf.edu/data/UCF101/UCF101TrainTestSplits-RecognitionTask.zip"
@@ -95,7 +95,6 @@ class Ucf101Clean(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "video": tfds.features.Video(

@@ -25,7 +25,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from etils import epath
 
-from dsbuild.builder_helpers import to_tfds_bbox
+from dsbuild.families.boxes import to_tfds_bbox
 
 _URL = "https://armory-public-data.s3.us-east-2.amazonaws.com/xview/xview.tar.gz"
 _ARCHIVE = "xview.tar.gz"
@@ -167,7 +167,6 @@ class Xview(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=__doc__,
             features=tfds.features.FeaturesDict(
                 {
                     "image": tfds.features.Image(shape=(None, None, 3), dtype=np.uint8, encoding_format="jpeg"),

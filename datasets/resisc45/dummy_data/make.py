@@ -13,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.dummy_sources
 
 from dsbuild.builder_helpers import RESISC45_LABELS
+
 from tests.dummy_sources import resisc
 
 HERE = Path(__file__).resolve().parent

@@ -1,4 +1,4 @@
-"""Tests for dsbuild.builder_helpers (box conversion, CARLA patch metadata and kwcoco reading)."""
+"""Tests for dsbuild.families.boxes and .carla (box conversion, CARLA patch metadata, kwcoco reading)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import boxes, carla, files
 
 
 @pytest.mark.parametrize(
@@ -26,8 +26,8 @@ from dsbuild import builder_helpers as bh
         ([40, 20, 0, 0], "xywh", (1.0, 1.0, 1.0, 1.0)),
     ],
 )
-def test_to_tfds_bbox_table(box: list[float], fmt: bh.BoxFormat, expected: tuple[float, ...]) -> None:
-    got = bh.to_tfds_bbox(box, height=20, width=40, box_format=fmt, file_name="a.png")
+def test_to_tfds_bbox_table(box: list[float], fmt: boxes.BoxFormat, expected: tuple[float, ...]) -> None:
+    got = boxes.to_tfds_bbox(box, height=20, width=40, box_format=fmt, file_name="a.png")
     assert tuple(got) == pytest.approx(expected)
     assert all(type(v) is float for v in got)  # BBoxFeature rejects ints
 
@@ -48,40 +48,40 @@ def test_to_tfds_bbox_table(box: list[float], fmt: bh.BoxFormat, expected: tuple
         ([0, 0, float("nan"), 1], "xywh", "is not finite"),
     ],
 )
-def test_to_tfds_bbox_errors_name_the_file(box: list[float], fmt: bh.BoxFormat, message: str) -> None:
+def test_to_tfds_bbox_errors_name_the_file(box: list[float], fmt: boxes.BoxFormat, message: str) -> None:
     with pytest.raises(ValueError, match=r"img_7\.png") as exc:
-        bh.to_tfds_bbox(box, height=20, width=40, box_format=fmt, file_name="img_7.png")
+        boxes.to_tfds_bbox(box, height=20, width=40, box_format=fmt, file_name="img_7.png")
     assert message in str(exc.value)
 
 
 def test_to_tfds_bbox_rejects_unknown_format_and_bad_size() -> None:
     with pytest.raises(ValueError, match="unknown box format"):
-        bh.to_tfds_bbox([0, 0, 1, 1], height=2, width=2, box_format="yxyx", file_name="f")  # type: ignore[arg-type]
+        boxes.to_tfds_bbox([0, 0, 1, 1], height=2, width=2, box_format="yxyx", file_name="f")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="f: image size 0x2"):
-        bh.to_tfds_bbox([0, 0, 1, 1], height=2, width=0, box_format="xywh", file_name="f")
+        boxes.to_tfds_bbox([0, 0, 1, 1], height=2, width=0, box_format="xywh", file_name="f")
 
 
 def test_require_file_names_file_and_archive(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nope\.json: file missing from source archive 'src.tar.gz'"):
-        bh.require_file(tmp_path / "nope.json", "src.tar.gz")
+        files.require_file(tmp_path / "nope.json", "src.tar.gz")
     (tmp_path / "yes").write_text("x")
-    assert bh.require_file(tmp_path / "yes", "a").name == "yes"
+    assert files.require_file(tmp_path / "yes", "a").name == "yes"
 
 
 def test_carla_stem() -> None:
-    assert bh.carla_stem("_out/rgb/000123.png") == "000123"
-    assert bh.carla_stem("1_abc.depth.png") == "1_abc"
+    assert carla.carla_stem("_out/rgb/000123.png") == "000123"
+    assert carla.carla_stem("1_abc.depth.png") == "1_abc"
 
 
 def test_load_carla_patch_metadata(tmp_path) -> None:
     np.save(tmp_path / "s_coords.npy", np.array([[1, 2], [3, 2], [3, 4], [1, 4]], dtype=np.int64))
     np.save(tmp_path / "s_avg_depth.npy", np.array(7.5, dtype=np.float32))
     (tmp_path / "m.png").write_bytes(b"png")
-    meta = bh.load_carla_patch_metadata(tmp_path, "s", tmp_path / "m.png", archive="a.tgz")
+    meta = carla.load_carla_patch_metadata(tmp_path, "s", tmp_path / "m.png", archive="a.tgz")
     assert meta["gs_coords"].dtype == np.int32 and meta["gs_coords"].shape == (4, 2)
     assert meta["avg_patch_depth"].dtype == np.float64 and meta["avg_patch_depth"] == 7.5
     assert "max_depth_perturb_meters" not in meta
-    meta = bh.load_carla_patch_metadata(
+    meta = carla.load_carla_patch_metadata(
         tmp_path, "s", tmp_path / "m.png", archive="a.tgz", max_depth_perturb_meters=0.03
     )
     assert meta["max_depth_perturb_meters"] == np.float64(0.03)
@@ -92,22 +92,22 @@ def test_load_carla_patch_metadata_errors(tmp_path) -> None:
     np.save(tmp_path / "s_avg_depth.npy", np.array(1.0))
     (tmp_path / "m.png").write_bytes(b"png")
     with pytest.raises(ValueError, match=r"s_coords.npy: expected shape \(4, 2\)"):
-        bh.load_carla_patch_metadata(tmp_path, "s", tmp_path / "m.png", archive="a.tgz")
+        carla.load_carla_patch_metadata(tmp_path, "s", tmp_path / "m.png", archive="a.tgz")
     np.save(tmp_path / "s_coords.npy", np.zeros((4, 2), dtype=np.float32))
     with pytest.raises(ValueError, match="cannot be read as int32"):
-        bh.load_carla_patch_metadata(tmp_path, "s", tmp_path / "m.png", archive="a.tgz")
+        carla.load_carla_patch_metadata(tmp_path, "s", tmp_path / "m.png", archive="a.tgz")
     with pytest.raises(FileNotFoundError, match=r"t_coords.npy: file missing from source archive 'a.tgz'"):
-        bh.load_carla_patch_metadata(tmp_path, "t", tmp_path / "m.png", archive="a.tgz")
+        carla.load_carla_patch_metadata(tmp_path, "t", tmp_path / "m.png", archive="a.tgz")
 
 
 def test_carla_features_have_declared_dtypes() -> None:
-    feats = bh.carla_od_features(3, patch_metadata=bh.carla_patch_metadata_feature(with_max_depth=True))
+    feats = carla.carla_od_features(3, patch_metadata=carla.carla_patch_metadata_feature(with_max_depth=True))
     pm = feats["patch_metadata"]
     assert pm["gs_coords"].shape == (4, 2) and pm["gs_coords"].np_dtype == np.int32
     assert pm["avg_patch_depth"].np_dtype == np.float64
-    assert pm["mask"].shape == bh.CARLA_IMAGE_SHAPE
+    assert pm["mask"].shape == carla.CARLA_IMAGE_SHAPE
     assert feats["objects"]["labels"].num_classes == 3
-    assert "patch_metadata" not in bh.carla_od_features(5)
+    assert "patch_metadata" not in carla.carla_od_features(5)
 
 
 def _kwcoco(tmp_path, image_extra: dict, bbox: list[float]):
@@ -129,7 +129,7 @@ def _kwcoco(tmp_path, image_extra: dict, bbox: list[float]):
 
 def test_read_carla_kwcoco_sorts_and_drops(tmp_path) -> None:
     path = _kwcoco(tmp_path, {"license": 1, "video_id": 0}, [2, 2, 4, 4])
-    cats, examples = bh.read_carla_kwcoco(
+    cats, examples = carla.read_carla_kwcoco(
         path,
         archive="a",
         box_format="xyxy",
@@ -139,7 +139,7 @@ def test_read_carla_kwcoco_sorts_and_drops(tmp_path) -> None:
     assert cats == [{"id": 1, "name": "pedestrian", "supercategory": "none"}]
     assert [info["file_name"] for info, _ in examples] == ["a.png", "B.png"]  # case-insensitive sort
     info, objects = examples[0]
-    assert set(info) == set(bh.CARLA_IMAGE_KEYS)
+    assert set(info) == set(carla.CARLA_IMAGE_KEYS)
     assert [o["id"] for o in objects] == [3, 9]
     assert [o["is_crowd"] for o in objects] == [True, False]
     assert tuple(objects[0]["boxes"]) == pytest.approx((0.2, 0.2, 0.4, 0.4))
@@ -149,9 +149,9 @@ def test_read_carla_kwcoco_sorts_and_drops(tmp_path) -> None:
 def test_read_carla_kwcoco_key_errors(tmp_path) -> None:
     path = _kwcoco(tmp_path, {"license": 1}, [0, 0, 1, 1])
     with pytest.raises(ValueError, match=r"image 'a.png' lacks the keys \['video_id'\]"):
-        bh.read_carla_kwcoco(path, archive="a", box_format="xywh", required_drop=["video_id"])
+        carla.read_carla_kwcoco(path, archive="a", box_format="xywh", required_drop=["video_id"])
     with pytest.raises(ValueError, match=r"image 'a\.png' has keys"):
-        bh.read_carla_kwcoco(path, archive="a", box_format="xywh")
+        carla.read_carla_kwcoco(path, archive="a", box_format="xywh")
     path = _kwcoco(tmp_path, {}, [20, 0, 1, 1])
     with pytest.raises(ValueError, match=r"k\.json \(image a\.png, annotation 3\): bounding box .* outside"):
-        bh.read_carla_kwcoco(path, archive="a", box_format="xywh")
+        carla.read_carla_kwcoco(path, archive="a", box_format="xywh")

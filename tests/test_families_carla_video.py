@@ -1,4 +1,4 @@
-"""Tests for the CARLA video-tracking / multi-object-tracking helpers in dsbuild.builder_helpers."""
+"""Tests for the CARLA video-tracking / multi-object-tracking helpers in dsbuild.families.carla_video."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import carla_video, files
 
 ARCHIVE = "some_archive.tar.gz"
 
@@ -45,37 +45,37 @@ def _mot_video(root: Path, frames: int = 2) -> Path:
 
 
 def test_feature_trees_follow_the_facts():
-    tracking = bh.carla_video_tracking_features()
+    tracking = carla_video.carla_video_tracking_features()
     assert set(tracking) == {"video", "bboxes", "patch_metadata"}
     assert tracking["video"].shape == (None, 960, 1280, 3)
     assert isinstance(tracking["patch_metadata"]["masks"], tfds.features.Tensor)
     assert tracking["patch_metadata"]["masks"].shape == (None, 960, 1280, 3)
     assert tracking["patch_metadata"]["gs_coords"].np_dtype == np.int64
     assert tracking["bboxes"].feature.shape == (4,)
-    mot = bh.carla_mot_features()
+    mot = carla_video.carla_mot_features()
     assert set(mot) == {"video", "video_name", "annotations", "patch_metadata"}
     assert mot["annotations"].shape == (None, 9) and mot["annotations"].np_dtype == np.float32
     assert isinstance(mot["patch_metadata"]["masks"], tfds.features.Video)
 
 
 def test_load_int64_npy_casts_and_checks(tmp_path: Path):
-    arr = bh.load_int64_npy(_npy(tmp_path / "a.npy", np.ones((3, 4), np.int32)), ARCHIVE, (None, 4))
+    arr = files.load_int64_npy(_npy(tmp_path / "a.npy", np.ones((3, 4), np.int32)), ARCHIVE, (None, 4))
     assert arr.dtype == np.int64 and arr.shape == (3, 4)
     with pytest.raises(ValueError, match=r"a\.npy: expected shape \(n, 4, 2\), got \(3, 4\)"):
-        bh.load_int64_npy(tmp_path / "a.npy", ARCHIVE, (None, 4, 2))
+        files.load_int64_npy(tmp_path / "a.npy", ARCHIVE, (None, 4, 2))
     floats = _npy(tmp_path / "f.npy", np.full((4, 2), 2.9))
     with pytest.raises(ValueError, match=r"f\.npy: dtype float64 cannot be read as int64"):
-        bh.load_int64_npy(floats, ARCHIVE, (4, 2))
-    assert bh.load_int64_npy(floats, ARCHIVE, (4, 2), truncate_floats=True).tolist() == [[2, 2]] * 4
+        files.load_int64_npy(floats, ARCHIVE, (4, 2))
+    assert files.load_int64_npy(floats, ARCHIVE, (4, 2), truncate_floats=True).tolist() == [[2, 2]] * 4
     with pytest.raises(FileNotFoundError, match=r"missing\.npy: file missing from source archive 'some_archive"):
-        bh.load_int64_npy(tmp_path / "missing.npy", ARCHIVE, (4,))
+        files.load_int64_npy(tmp_path / "missing.npy", ARCHIVE, (4,))
 
 
 def test_read_patch_mask_sets_white_to_one(tmp_path: Path):
     mask = np.zeros((2, 3, 3), np.uint8)
     mask[0, 0] = 255
     mask[1, 1] = (255, 255, 0)  # not pure white: kept
-    out = bh.read_patch_mask(_png(tmp_path / "m.png", mask), ARCHIVE)
+    out = carla_video.read_patch_mask(_png(tmp_path / "m.png", mask), ARCHIVE)
     assert out.dtype == np.uint8 and out.shape == (2, 3, 3)
     assert out[0, 0].tolist() == [1, 1, 1]
     assert out[1, 1].tolist() == [255, 255, 0]
@@ -87,7 +87,7 @@ def test_read_patch_mask_sets_white_to_one(tmp_path: Path):
 )
 def test_read_mot_instances_shapes(tmp_path: Path, text: str, shape: tuple[int, int]):
     (tmp_path / "instances.txt").write_text(text)
-    rows = bh.read_mot_instances(tmp_path / "instances.txt", ARCHIVE)
+    rows = carla_video.read_mot_instances(tmp_path / "instances.txt", ARCHIVE)
     assert rows.shape == shape and rows.dtype == np.float32
 
 
@@ -95,12 +95,12 @@ def test_read_mot_instances_shapes(tmp_path: Path, text: str, shape: tuple[int, 
 def test_read_mot_instances_rejects_bad_rows(tmp_path: Path, text: str, message: str):
     (tmp_path / "instances.txt").write_text(text)
     with pytest.raises(ValueError, match=f"instances.txt: {message}"):
-        bh.read_mot_instances(tmp_path / "instances.txt", ARCHIVE)
+        carla_video.read_mot_instances(tmp_path / "instances.txt", ARCHIVE)
 
 
 def test_tracking_examples(tmp_path: Path):
     _tracking_video(tmp_path)
-    [(key, example)] = bh.carla_video_tracking_examples(tmp_path / "dev", ARCHIVE)
+    [(key, example)] = carla_video.carla_video_tracking_examples(tmp_path / "dev", ARCHIVE)
     assert key == 0
     assert [Path(p).name for p in example["video"]] == ["000.png", "001.png"]
     assert example["patch_metadata"]["masks"].shape == (2, 4, 4, 3)
@@ -111,22 +111,22 @@ def test_tracking_mask_count_mismatch(tmp_path: Path):
     video = _tracking_video(tmp_path)
     (video / "001_mask.png").unlink()
     with pytest.raises(ValueError, match=r"v0: 2 frames but 1 \*_mask.png files"):
-        list(bh.carla_video_tracking_examples(tmp_path / "dev", ARCHIVE))
+        list(carla_video.carla_video_tracking_examples(tmp_path / "dev", ARCHIVE))
 
 
 def test_split_folder_must_hold_only_video_folders(tmp_path: Path):
     _tracking_video(tmp_path)
     (tmp_path / "dev" / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match=r"notes\.txt: expected only video folders in dev/"):
-        list(bh.carla_video_tracking_examples(tmp_path / "dev", ARCHIVE))
+        list(carla_video.carla_video_tracking_examples(tmp_path / "dev", ARCHIVE))
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no video folders in source archive 'some_archive"):
-        list(bh.carla_mot_examples(tmp_path / "empty", ARCHIVE))
+        list(carla_video.carla_mot_examples(tmp_path / "empty", ARCHIVE))
 
 
 def test_mot_examples(tmp_path: Path):
     _mot_video(tmp_path)
-    [(key, example)] = bh.carla_mot_examples(tmp_path / "dev", ARCHIVE)
+    [(key, example)] = carla_video.carla_mot_examples(tmp_path / "dev", ARCHIVE)
     assert (key, example["video_name"]) == (0, "town_a")
     assert example["patch_metadata"]["gs_coords"].tolist() == [[[0, 0]] * 4, [[1, 1]] * 4]
     assert example["patch_metadata"]["gs_coords"].dtype == np.int64
@@ -138,4 +138,4 @@ def test_mot_frame_names_must_match(tmp_path: Path):
     video = _mot_video(tmp_path)
     (video / "patch_metadata" / "1.npy").rename(video / "patch_metadata" / "7.npy")
     with pytest.raises(ValueError, match="do not hold the same frame names"):
-        list(bh.carla_mot_examples(tmp_path / "dev", ARCHIVE))
+        list(carla_video.carla_mot_examples(tmp_path / "dev", ARCHIVE))

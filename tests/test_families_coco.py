@@ -1,4 +1,4 @@
-"""Tests for the COCO-style reading in dsbuild.builder_helpers (shared by apricot_*, dapricot_*, minicoco)."""
+"""Tests for the COCO-style reading in dsbuild.families.coco, .apricot and .dapricot (and minicoco)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 from tensorflow_datasets.core import example_parser, example_serializer
 
-from dsbuild import builder_helpers as bh
+from dsbuild.families import apricot, coco, dapricot
 
 
 def _write_json(path: pathlib.Path, data: object) -> pathlib.Path:
@@ -26,12 +26,12 @@ def _write_json(path: pathlib.Path, data: object) -> pathlib.Path:
 
 def test_load_coco_json_reads_object(tmp_path: pathlib.Path) -> None:
     path = _write_json(tmp_path / "a.json", {"images": []})
-    assert bh.load_coco_json(path, "x.tar.gz") == {"images": []}
+    assert coco.load_coco_json(path, "x.tar.gz") == {"images": []}
 
 
 def test_load_coco_json_missing_names_file_and_archive(tmp_path: pathlib.Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nothere\.json.*'x\.tar\.gz'"):
-        bh.load_coco_json(tmp_path / "nothere.json", "x.tar.gz")
+        coco.load_coco_json(tmp_path / "nothere.json", "x.tar.gz")
 
 
 @pytest.mark.parametrize(("text", "message"), [("{oops", "not valid JSON"), ("[1, 2]", "JSON object")])
@@ -39,12 +39,12 @@ def test_load_coco_json_rejects_bad_content(tmp_path: pathlib.Path, text: str, m
     path = tmp_path / "bad.json"
     path.write_text(text)
     with pytest.raises(ValueError, match=rf"bad\.json.*{message}"):
-        bh.load_coco_json(path, "x.zip")
+        coco.load_coco_json(path, "x.zip")
 
 
 def test_coco_select_keys_keeps_exactly_the_declared_keys() -> None:
     record = {"id": 1, "file_name": "a.jpg", "height": 2, "width": 3, "license": 4, "coco_url": "u"}
-    assert bh.coco_select_keys(record, ("file_name", "height", "width", "id"), "f.json") == {
+    assert coco.coco_select_keys(record, ("file_name", "height", "width", "id"), "f.json") == {
         "file_name": "a.jpg",
         "height": 2,
         "width": 3,
@@ -54,27 +54,30 @@ def test_coco_select_keys_keeps_exactly_the_declared_keys() -> None:
 
 def test_coco_select_keys_missing_key_names_where_and_key() -> None:
     with pytest.raises(ValueError, match=r"f\.json images\[0\].*\['height'\]"):
-        bh.coco_records({"images": [{"id": 1, "file_name": "a", "width": 3}]}, "images", ("id", "height"), "f.json")
+        coco.coco_records({"images": [{"id": 1, "file_name": "a", "width": 3}]}, "images", ("id", "height"), "f.json")
 
 
 def test_coco_records_keeps_file_order_and_needs_the_section() -> None:
     data = {"categories": [{"id": 7, "name": "b", "x": 0}, {"id": 3, "name": "a"}]}
-    assert bh.coco_records(data, "categories", ("id", "name"), "f") == [{"id": 7, "name": "b"}, {"id": 3, "name": "a"}]
+    assert coco.coco_records(data, "categories", ("id", "name"), "f") == [
+        {"id": 7, "name": "b"},
+        {"id": 3, "name": "a"},
+    ]
     with pytest.raises(ValueError, match=r"f: no 'images' list"):
-        bh.coco_records(data, "images", ("id",), "f")
+        coco.coco_records(data, "images", ("id",), "f")
 
 
 def test_coco_annotations_by_image_groups_and_sorts_by_id() -> None:
     anns = [{"id": 5, "image_id": 1}, {"id": 2, "image_id": 2}, {"id": 1, "image_id": 1}]
-    grouped = bh.coco_annotations_by_image(anns, "f")
+    grouped = coco.coco_annotations_by_image(anns, "f")
     assert {k: [a["id"] for a in v] for k, v in grouped.items()} == {1: [1, 5], 2: [2]}
     with pytest.raises(ValueError, match=r"annotations\[0\].*\['image_id'\]"):
-        bh.coco_annotations_by_image([{"id": 1}], "f")
+        coco.coco_annotations_by_image([{"id": 1}], "f")
 
 
 def test_coco_object_converts_box_area_and_crowd() -> None:
     ann = {"id": 3, "image_id": 1, "area": 12.9, "bbox": [4, 2, 8, 4], "category_id": 1, "iscrowd": 1, "seg": []}
-    obj = bh.coco_object(ann, height=8, width=16, where="f.json: image 'a.jpg'")
+    obj = coco.coco_object(ann, height=8, width=16, where="f.json: image 'a.jpg'")
     assert set(obj) == {"id", "image_id", "area", "boxes", "is_crowd"}
     assert (obj["id"], obj["image_id"], obj["area"], obj["is_crowd"]) == (3, 1, 12, True)
     np.testing.assert_allclose(list(obj["boxes"]), [0.25, 0.25, 0.75, 0.75])
@@ -83,16 +86,16 @@ def test_coco_object_converts_box_area_and_crowd() -> None:
 def test_coco_object_outside_image_names_the_file() -> None:
     ann = {"id": 3, "image_id": 1, "area": 1, "bbox": [20, 0, 2, 2], "category_id": 1, "iscrowd": 0}
     with pytest.raises(ValueError, match=r"image 'a\.jpg'.*entirely outside"):
-        bh.coco_object(ann, height=8, width=16, where="f.json: image 'a.jpg'")
+        coco.coco_object(ann, height=8, width=16, where="f.json: image 'a.jpg'")
 
 
 @pytest.mark.parametrize(("category_id", "ok"), [(0, True), (80, True), (81, False), (-1, False)])
 def test_coco_label_range(category_id: int, ok: bool) -> None:
     if ok:
-        assert bh.coco_label(category_id, 81, "w") == category_id
+        assert coco.coco_label(category_id, 81, "w") == category_id
     else:
         with pytest.raises(ValueError, match=rf"w: category_id {category_id} is outside the 81"):
-            bh.coco_label(category_id, 81, "w")
+            coco.coco_label(category_id, 81, "w")
 
 
 # --- APRICOT --------------------------------------------------------------------------------------
@@ -102,18 +105,18 @@ def test_coco_label_range(category_id: int, ok: bool) -> None:
     ("patch_id", "model"), [(0, "frcnn"), (19, "frcnn"), (20, "retinanet"), (39, "retinanet"), (40, "ssd"), (59, "ssd")]
 )
 def test_apricot_patch_model(patch_id: int, model: str) -> None:
-    assert bh.apricot_patch_model(patch_id, "w") == model
+    assert apricot.apricot_patch_model(patch_id, "w") == model
 
 
 @pytest.mark.parametrize("patch_id", [-1, 60])
 def test_apricot_patch_model_rejects_unknown_patch(patch_id: int) -> None:
     with pytest.raises(ValueError, match=rf"w: patch_id {patch_id} is not one of the 60"):
-        bh.apricot_patch_model(patch_id, "w")
+        apricot.apricot_patch_model(patch_id, "w")
 
 
 def test_apricot_features_label_size() -> None:
-    assert bh.apricot_features(81)["objects"]["labels"].num_classes == 81
-    assert bh.apricot_features(91)["objects"]["labels"].num_classes == 91
+    assert apricot.apricot_features(81)["objects"]["labels"].num_classes == 81
+    assert apricot.apricot_features(91)["objects"]["labels"].num_classes == 91
 
 
 def _apricot_tree(root: pathlib.Path, annotations: list[dict]) -> None:
@@ -148,17 +151,17 @@ def _ann(ann_id: int, patch_id: int) -> dict:
 def test_apricot_split_is_the_first_patch_by_annotation_id(tmp_path: pathlib.Path) -> None:
     # In file order the ssd patch (45) comes first, but annotation 2 (frcnn patch 10) has the lower id.
     _apricot_tree(tmp_path, [_ann(9, 45), _ann(2, 10)])
-    got = dict(bh.apricot_examples(tmp_path, "dev", "frcnn", num_classes=81, archive="a.tar.gz"))
+    got = dict(apricot.apricot_examples(tmp_path, "dev", "frcnn", num_classes=81, archive="a.tar.gz"))
     assert list(got) == [1]
     assert [o["id"] for o in got[1]["objects"]] == [2, 9]
     assert got[1]["images"] == [{"file_name": "a.jpg", "height": 4, "width": 4, "id": 1}]
-    assert list(bh.apricot_examples(tmp_path, "dev", "ssd", num_classes=81, archive="a.tar.gz")) == []
+    assert list(apricot.apricot_examples(tmp_path, "dev", "ssd", num_classes=81, archive="a.tar.gz")) == []
 
 
 def test_apricot_image_without_patch_is_an_error(tmp_path: pathlib.Path) -> None:
     _apricot_tree(tmp_path, [_ann(1, -1)])
     with pytest.raises(ValueError, match=r"image 'a\.jpg' has no annotation with a patch_id"):
-        list(bh.apricot_examples(tmp_path, "dev", "frcnn", num_classes=81, archive="a.tar.gz"))
+        list(apricot.apricot_examples(tmp_path, "dev", "frcnn", num_classes=81, archive="a.tar.gz"))
 
 
 # --- D-APRICOT ------------------------------------------------------------------------------------
@@ -173,7 +176,7 @@ def test_apricot_image_without_patch_is_an_error(tmp_path: pathlib.Path) -> None
     ],
 )
 def test_dapricot_parse_file_name(name: str, expected: tuple) -> None:
-    got = bh.dapricot_parse_file_name(name)
+    got = dapricot.dapricot_parse_file_name(name)
     assert (got["scene"], got["camera"], got["shape"], got["height"], got["split"]) == expected
 
 
@@ -188,12 +191,12 @@ def test_dapricot_parse_file_name(name: str, expected: tuple) -> None:
 )
 def test_dapricot_parse_file_name_rejects(name: str) -> None:
     with pytest.raises(ValueError, match="not a D-APRICOT file name"):
-        bh.dapricot_parse_file_name(name)
+        dapricot.dapricot_parse_file_name(name)
 
 
 def test_dapricot_green_screen_uses_first_segmented_annotation() -> None:
     anns = [{"id": 1, "segmentation": []}, {"id": 2, "segmentation": [[0.4, 1.6, 2.5, 3.5, 4, 5]]}]
-    assert bh._dapricot_green_screen(anns, "w") == [[0, 2], [2, 4], [4, 5]]
+    assert dapricot._dapricot_green_screen(anns, "w") == [[0, 2], [2, 4], [4, 5]]
 
 
 @pytest.mark.parametrize(
@@ -206,12 +209,12 @@ def test_dapricot_green_screen_uses_first_segmented_annotation() -> None:
 )
 def test_dapricot_green_screen_errors(seg: list | None, message: str) -> None:
     with pytest.raises(ValueError, match=rf"img\.JPG: .*{message}"):
-        bh._dapricot_green_screen([{"id": 1, "segmentation": seg}], "img.JPG")
+        dapricot._dapricot_green_screen([{"id": 1, "segmentation": seg}], "img.JPG")
 
 
 def test_dapricot_features_round_trip_through_tf_example() -> None:
     """The nested variable-length fields must read back (a length-3 outer Sequence would not: TFDS #2243)."""
-    features = bh.dapricot_features()
+    features = dapricot.dapricot_features()
     camera_objects = [
         [
             {
