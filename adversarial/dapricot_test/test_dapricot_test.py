@@ -7,7 +7,7 @@ tests/test_builder_helpers_coco.py; this file checks what differs: the partition
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources.apricot import CopiedDummyData
+from dsbuild.testing.checks.copied import CopiedDummyData
 
 from . import dapricot_test as builder_module
 

@@ -8,7 +8,7 @@ paths and the 91-class labels.
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources.apricot import CopiedDummyData
+from dsbuild.testing.checks.copied import CopiedDummyData
 
 from . import apricot_test as builder_module
 
