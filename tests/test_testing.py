@@ -106,3 +106,11 @@ def test_make_command_line_writes_sources_and_refuses_bad_usage(tmp_path: Path) 
     assert (script.parent / "tree" / "a").read_bytes() == b"1"
     bad = subprocess.run([sys.executable, str(script), "--bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
+
+
+def test_builder_literal_reads_the_builder_without_importing_it(tmp_path: Path) -> None:
+    (tmp_path / "b" / "dummy_data").mkdir(parents=True)
+    (tmp_path / "b" / "b.py").write_text('import no_such_module\n_LABELS = ["x", "y"]\n')
+    assert make.builder_literal(tmp_path / "b" / "dummy_data", "_LABELS") == ["x", "y"]
+    with pytest.raises(LookupError, match="no top-level literal assignment to _OTHER"):
+        make.builder_literal(tmp_path / "b" / "dummy_data", "_OTHER")

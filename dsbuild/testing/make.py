@@ -9,6 +9,7 @@ A make.py states its folder-specific data and calls `main` in a line or two.
 from __future__ import annotations
 
 import argparse
+import ast
 import pathlib
 from collections.abc import Callable, Mapping, Sequence
 
@@ -68,3 +69,13 @@ def main(
         default_tree(here, sources())
     else:
         archive.write_tree(here, dummy(), clear=[here / c for c in clear])
+
+
+def builder_literal(here: pathlib.Path, name: str) -> object:
+    """The literal value assigned to `name` at the top of the folder's builder module, read without importing it
+    (so make.py states no fact twice and stays fast). `here` is the dummy_data folder."""
+    module = here.parent / f"{here.parent.name}.py"
+    for node in ast.parse(module.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{module}: no top-level literal assignment to {name}")

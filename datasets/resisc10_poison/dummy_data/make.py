@@ -11,19 +11,8 @@ from dsbuild.testing.dummy import resisc
 
 ROOT = "data_original"
 FIRST_NUMBER = {"train": 1, "val": 501, "test": 601}
-# The builder's 10 classes, in its label order (resisc10_poison.py `_LABELS`).
-LABELS = [
-    "airplane",
-    "airport",
-    "harbor",
-    "industrial_area",
-    "railway",
-    "railway_station",
-    "runway",
-    "ship",
-    "storage_tank",
-    "thermal_power_station",
-]
+HERE = Path(__file__).resolve().parent
+LABELS = make.builder_literal(HERE, "_LABELS")  # the builder's 10 classes, in its label order
 
 
 def files() -> dict[str, bytes]:
@@ -36,5 +25,4 @@ def files() -> dict[str, bytes]:
 
 
 if __name__ == "__main__":
-    here = Path(__file__).resolve().parent
-    make.main(__doc__, here, lambda: {"resisc_poison_256x256.tar.gz": files()}, dummy=files, clear=[ROOT])
+    make.main(__doc__, HERE, lambda: {"resisc_poison_256x256.tar.gz": files()}, dummy=files, clear=[ROOT])
