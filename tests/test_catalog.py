@@ -62,7 +62,7 @@ def test_folders_have_the_files_a_builder_folder_needs(catalog) -> None:
         if entry.source is None:
             continue
         folder = entry.source.folder
-        for required in ("__init__.py", "checksums.tsv", f"{entry.name}_test.py", "dummy_data/make.py"):
+        for required in ("__init__.py", "checksums.tsv", f"test_{entry.name}.py", "dummy_data/make.py"):
             assert (folder / required).is_file(), f"{folder} has no {required}"
 
 

@@ -61,7 +61,7 @@ def test_build_from_manual_dir(tmp_path: Path, name: str) -> None:
     copy = tmp_path / "builders" / name
     shutil.copytree(original, copy, ignore=shutil.ignore_patterns("__pycache__"))
     sources = tmp_path / "sources"
-    make_sources(original, sources)  # make.py uses the repository's shared dummy-data writers
+    make_sources(original, sources)  # make.py uses the installed dsbuild.testing writers
     rewrite_checksums(copy, sources)
     data_dir = tmp_path / "data"
     result = run_script("build.py", "-lcs", str(copy), "--manual-dir", str(sources), "-o", str(data_dir))

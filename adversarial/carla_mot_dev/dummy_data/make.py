@@ -1,33 +1,27 @@
 """Write the dummy source data of carla_mot_dev (deterministic).
 
-    python make.py                          # (re)write dev/ next to this file: the extracted archive
-    python make.py --source-archives OUTDIR # write OUTDIR/carla_mot_dev_1.0.1.tar.gz
-
 Layout as in the real archive: dev/<video>/rgb/<frame>.png, foreground_mask/<frame>.png,
 patch_metadata/<frame>.npy ((4, 2) corners) and instances.txt (9 whitespace-separated columns).
 Frames are full size (960x1280: TFDS rejects other sizes when decoding the videos); flat colours keep
 each PNG a few KB.
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-
-from tests.dummy_sources import carla
+from dsbuild.testing import make
+from dsbuild.testing.dummy import carla
 
 HERE = Path(__file__).resolve().parent
 
+# video name -> (number of frames, dtype of the per-frame corner files: both readings are covered)
+VIDEOS = {"video_00": (3, np.float64), "video_01": (2, np.int64)}
+
+
+def files() -> dict[str, bytes]:
+    return carla.mot_files("dev", VIDEOS, seed=0)
+
+
 if __name__ == "__main__":
-    # video name -> (number of frames, dtype of the per-frame corner files: both readings are covered)
-    videos = {"video_00": (3, np.float64), "video_01": (2, np.int64)}
-    carla.main(
-        __doc__,
-        carla.mot_files("dev", videos, seed=0),
-        archives=["carla_mot_dev_1.0.1.tar.gz"],
-        tree=HERE,
-        clear=HERE / "dev",
-        name_in_gzip_header=True,
-    )
+    make.main(__doc__, HERE, lambda: {"carla_mot_dev_1.0.1.tar.gz": files()}, dummy=files, clear=["dev"])

@@ -1,18 +1,13 @@
 """Write the dummy D-APRICOT test data: the extracted tree of dapricot_test.tar.gz, tiny and deterministic.
 
-    python make.py                          # (re)write dummy_data/dapricot_test/test/...
-    python make.py --source-archives OUTDIR # write OUTDIR/dapricot_test.tar.gz (real download form)
-
 All 12 test scenes of the real archive are present, one 16x12 JPEG per scene and camera. Splits: large 4, medium 4, small 4. Scene 15 camera 3 has an annotation without
 segmentation before the green screen and a box sticking out of the image (clipped).
 """
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-
-from tests.dummy_sources import apricot
+from dsbuild.testing import make
+from dsbuild.testing.dummy import apricot
 
 # scene -> [(shape token, height token, distance token)] of its photos (same for the 3 cameras).
 SCENES = {
@@ -30,11 +25,9 @@ SCENES = {
     "15": [("SPD", "100", "dist15")],
 }
 
-
-def files() -> dict[str, bytes]:
-    """Archive-relative path -> content."""
-    return apricot.dapricot_files("test", SCENES, odd_scene="15")
-
-
 if __name__ == "__main__":
-    apricot.main(__doc__, Path(__file__).resolve().parent, "dapricot_test", files)
+    make.main(
+        __doc__,
+        Path(__file__).resolve().parent,
+        lambda: {"dapricot_test.tar.gz": apricot.dapricot_files("test", SCENES, odd_scene="15")},
+    )

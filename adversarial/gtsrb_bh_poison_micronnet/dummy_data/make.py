@@ -4,38 +4,26 @@ Default: two tiny float32 `.npy` files (2 and 1 rows) in this folder, named like
 `--source-archives OUTDIR`: the same files in their real download form (plain `.npy`) into OUTDIR.
 """
 
-from __future__ import annotations
-
-import argparse
-import pathlib
+import io
+from pathlib import Path
 
 import numpy as np
 
-HERE = pathlib.Path(__file__).resolve().parent
+from dsbuild.testing import make
+
 FILES = {"gtsrb_poisoned_images_entire_class.npy": 2, "gtsrb_poisoned_test_images.npy": 1}
 
 
-def write(outdir: pathlib.Path) -> list[pathlib.Path]:
+def sources() -> dict[str, bytes]:
+    """File name -> `.npy` content: float32 rows of 48x48x3, one random stream across the files."""
     rng = np.random.default_rng(0)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = []
+    out = {}
     for name, rows in FILES.items():
-        path = outdir / name
-        np.save(path, rng.random((rows, 48, 48, 3), dtype=np.float32))
-        written.append(path)
-    return written
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives is not None:
-        for path in write(args.source_archives):
-            print(path)
-    else:
-        write(HERE)
+        buf = io.BytesIO()
+        np.save(buf, rng.random((rows, 48, 48, 3), dtype=np.float32))
+        out[name] = buf.getvalue()
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    make.main(__doc__, Path(__file__).resolve().parent, sources)

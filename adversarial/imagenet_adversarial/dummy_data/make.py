@@ -6,17 +6,14 @@ unpacks it into a temporary directory before building.
 `--source-archives OUTDIR`: the same records in the real download form (plain TFRecord) into OUTDIR.
 """
 
-from __future__ import annotations
-
-import argparse
-import gzip
-import pathlib
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-HERE = pathlib.Path(__file__).resolve().parent
+from dsbuild.testing import archive, make
+
 FILENAME = "ILSVRC12_ResNet50_PGD_adversarial_dataset_v1.0.tfrecords"
 LABELS = (7, 981)
 
@@ -38,41 +35,26 @@ def image(index: int, adversarial: bool) -> np.ndarray:
     return pixels.astype(np.float32)
 
 
-def write_tfrecord(path: pathlib.Path) -> None:
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for i, label in enumerate(LABELS):
-            features = {
-                "height": _int64(224),
-                "width": _int64(224),
-                "label": _int64(label),
-                "clean-image": _bytes(image(i, adversarial=False).astype("<f4").tobytes()),
-                "adv-image": _bytes(image(i, adversarial=True).astype("<f4").tobytes()),
-            }
-            writer.write(
-                tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString(deterministic=True)
-            )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives is not None:
-        args.source_archives.mkdir(parents=True, exist_ok=True)
-        path = args.source_archives / FILENAME
-        write_tfrecord(path)
-        print(path)
-        return
+def tfrecord() -> bytes:
+    """The records (TFRecordWriter writes only to files, so via a temporary one)."""
     with tempfile.TemporaryDirectory() as tmp:
-        plain = pathlib.Path(tmp) / FILENAME
-        write_tfrecord(plain)
-        # mtime=0 keeps the .gz byte-identical between runs.
-        with (
-            (HERE / f"{FILENAME}.gz").open("wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
-        ):
-            gz.write(plain.read_bytes())
+        path = Path(tmp) / FILENAME
+        with tf.io.TFRecordWriter(str(path)) as writer:
+            for i, label in enumerate(LABELS):
+                features = {
+                    "height": _int64(224),
+                    "width": _int64(224),
+                    "label": _int64(label),
+                    "clean-image": _bytes(image(i, adversarial=False).astype("<f4").tobytes()),
+                    "adv-image": _bytes(image(i, adversarial=True).astype("<f4").tobytes()),
+                }
+                example = tf.train.Example(features=tf.train.Features(feature=features))
+                writer.write(example.SerializeToString(deterministic=True))
+        return path.read_bytes()
 
 
 if __name__ == "__main__":
-    main()
+    here = Path(__file__).resolve().parent
+    make.main(
+        __doc__, here, lambda: {FILENAME: tfrecord()}, dummy=lambda: {f"{FILENAME}.gz": archive.gzip_bytes(tfrecord())}
+    )

@@ -7,13 +7,11 @@ hundred samples, plus one non-wav file under data/clean that the builder must sk
 `--source-archives OUTDIR`: write the same tree as `LibriSpeech_SincNet_UnivPerturbation_and_PGD.tar.gz`.
 """
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.dummy_sources import librispeech
+from dsbuild.testing import make
+from dsbuild.testing.dummy import librispeech
 
-HERE = Path(__file__).resolve().parent
 ARCHIVE = "LibriSpeech_SincNet_UnivPerturbation_and_PGD.tar.gz"
 VERSIONS = ("clean", "adversarial_univperturbation", "adversarial_perturbation")
 # (speaker, chapter, clip) of the clean clips; every version holds the same relative paths.
@@ -24,5 +22,10 @@ CLIPS = [
 ]
 NOT_A_CLIP = "data/clean/84/121123/notes.txt"
 
+
+def files() -> dict[str, bytes]:
+    return librispeech.adversarial_tree(VERSIONS, CLIPS, NOT_A_CLIP)
+
+
 if __name__ == "__main__":
-    librispeech.adversarial_main(__doc__, HERE, ARCHIVE, VERSIONS, CLIPS, NOT_A_CLIP)
+    make.main(__doc__, Path(__file__).resolve().parent, lambda: {ARCHIVE: files()}, dummy=files, clear=["data"])

@@ -6,23 +6,15 @@ for the first 22 labels (the builder needs at least 22: the patch target is labe
 `--source-archives OUTDIR`: the same tree as the real download, a .tar.gz with top-level `data/`.
 """
 
-from __future__ import annotations
-
 import io
-import sys
 from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.dummy_sources
+from dsbuild.families.resisc import RESISC45_LABELS
+from dsbuild.testing import make
 
-from dsbuild.builder_helpers import RESISC45_LABELS
-
-from tests.dummy_sources import resisc
-
-HERE = Path(__file__).resolve().parent
 ARCHIVE = "resisc45_densenet121_univpatch_and_univperturbation_adversarial_224x224_1.0.1.tar.gz"
-EXTRACTED = ARCHIVE.removesuffix(".tar.gz")
 LABELS = RESISC45_LABELS[:22]  # up to 'lake', the patch target (label index 21)
 KINDS = ("clean", "adversarial_univperturbation", "adversarial_univpatch")
 
@@ -40,8 +32,4 @@ def files() -> dict[str, bytes]:
 
 
 if __name__ == "__main__":
-    resisc.main(
-        __doc__,
-        lambda: resisc.write_tree(HERE / EXTRACTED, files().items()),
-        lambda outdir: resisc.write_tar_gz(outdir / ARCHIVE, sorted(files().items())),
-    )
+    make.main(__doc__, Path(__file__).resolve().parent, lambda: {ARCHIVE: files()})

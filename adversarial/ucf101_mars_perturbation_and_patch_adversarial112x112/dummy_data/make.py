@@ -7,19 +7,15 @@ Clean frames are 112x112 JPEGs, adversarial frames 112x112 PNGs.
 `--source-archives OUTDIR`: the same tree as the real download, a .tar.gz with top-level `data/`.
 """
 
-from __future__ import annotations
-
-import argparse
 import importlib.util
 import io
 import pathlib
-import tarfile
 
 from PIL import Image
 
-HERE = pathlib.Path(__file__).resolve().parent
+from dsbuild.testing import make
+
 ARCHIVE = "ucf101_mars_perturbation_and_patch_adversarial_112x112.tar.gz"
-EXTRACTED = ARCHIVE.removesuffix(".tar.gz")
 KINDS = {"clean": "JPEG", "adversarial_perturbation": "PNG", "adversarial_patch": "PNG"}
 
 
@@ -50,24 +46,5 @@ def files() -> dict[str, bytes]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives is not None:
-        args.source_archives.mkdir(parents=True, exist_ok=True)
-        path = args.source_archives / ARCHIVE
-        with tarfile.open(path, "w:gz") as tar:
-            for rel, data in sorted(files().items()):
-                info = tarfile.TarInfo(rel)
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-        print(path)
-    else:
-        for rel, data in files().items():
-            (HERE / EXTRACTED / rel).parent.mkdir(parents=True, exist_ok=True)
-            (HERE / EXTRACTED / rel).write_bytes(data)
-
-
 if __name__ == "__main__":
-    main()
+    make.main(__doc__, pathlib.Path(__file__).resolve().parent, lambda: {ARCHIVE: files()})

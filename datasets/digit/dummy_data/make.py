@@ -1,7 +1,7 @@
 """Write the dummy data for the `digit` builder (deterministic).
 
 Default: `recordings/<digit>_<user>_<n>.wav` next to this file for the narrowed enumeration the test
-uses (NARROWED below; keep it in sync with digit_test.py), plus one file of another speaker that the
+uses (NARROWED below; keep it in sync with test_digit.py), plus one file of another speaker that the
 builder must ignore.
 
 `--source-archives OUTDIR`: write `digit-1.0.8.tar.gz` holding all 1500 recordings the real builder
@@ -9,13 +9,11 @@ opens (plus the ignored extra file), as in the real download.
 """
 
 import itertools
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.dummy_sources import audio
+from dsbuild.testing import make
+from dsbuild.testing.dummy import audio
 
-HERE = Path(__file__).resolve().parent
 ARCHIVE = "digit-1.0.8.tar.gz"
 SAMPLE_RATE = 8000
 
@@ -34,20 +32,16 @@ def names(digits: list[str], users: list[str], indices: list[int]) -> list[str]:
     return [f"{d}_{u}_{n}.wav" for d, u, n in itertools.product(digits, users, indices)]
 
 
-def write_dummy() -> None:
-    out = HERE / "recordings"
-    out.mkdir(exist_ok=True)
-    for old in out.glob("*.wav"):
-        old.unlink()
+def recordings(names: list[str]) -> dict[str, bytes]:
+    return {f"recordings/{name}": wav_bytes(name) for name in names}
+
+
+def dummy() -> dict[str, bytes]:
     n = NARROWED
-    for name in [*names(n["digits"], n["users"], n["train"] + n["test"]), EXTRA]:
-        (out / name).write_bytes(wav_bytes(name))
-
-
-def write_archive(outdir: Path) -> None:
-    all_names = [*names(DIGITS, USERS, list(range(50))), EXTRA]
-    audio.write_tar_gz(outdir / ARCHIVE, ((f"recordings/{name}", wav_bytes(name)) for name in all_names))
+    return recordings([*names(n["digits"], n["users"], n["train"] + n["test"]), EXTRA])
 
 
 if __name__ == "__main__":
-    audio.main(__doc__, write_dummy, write_archive)
+    all_names = [*names(DIGITS, USERS, list(range(50))), EXTRA]
+    here = Path(__file__).resolve().parent
+    make.main(__doc__, here, lambda: {ARCHIVE: recordings(all_names)}, dummy=dummy, clear=["recordings"])

@@ -8,13 +8,10 @@ docstring): SPEAKERS.TXT, CHAPTERS.TXT and `<speaker>/<chapter>/<speaker>-<chapt
 `--source-archives OUTDIR`: write the same trees as `<archive stem>.tar.gz` (the checksums.tsv names).
 """
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.dummy_sources import librispeech
-
-HERE = Path(__file__).resolve().parent
+from dsbuild.testing import make
+from dsbuild.testing.dummy import librispeech
 
 # archive stem -> (top dir, {(speaker, chapter): [(utterance, transcript), ...]})
 ARCHIVES = {
@@ -33,10 +30,12 @@ SPEAKERS = (60, 84, 174, 251, 422)  # rows of SPEAKERS.TXT
 CHAPTERS = (50561, 121123, 122949, 136532)  # rows of CHAPTERS.TXT
 
 
-def tree(stem: str) -> dict[str, bytes]:
-    top, utterances = ARCHIVES[stem]
-    return librispeech.archive_tree(top, top, utterances, SPEAKERS, CHAPTERS)
+def sources() -> dict[str, dict[str, bytes]]:
+    return {
+        f"{stem}.tar.gz": librispeech.archive_tree(top, top, utterances, SPEAKERS, CHAPTERS)
+        for stem, (top, utterances) in ARCHIVES.items()
+    }
 
 
 if __name__ == "__main__":
-    librispeech.main(__doc__, HERE, ARCHIVES, tree)
+    make.main(__doc__, Path(__file__).resolve().parent, sources)

@@ -8,14 +8,13 @@ the real `<archive stem>.tar.gz` extracts: SPEAKERS.TXT, CHAPTERS.TXT and
 `--source-archives OUTDIR`: write the same trees as `<archive stem>.tar.gz` (the checksums.tsv names).
 """
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.dummy_sources import librispeech
+from dsbuild.testing import make
+from dsbuild.testing.dummy import librispeech
 
-HERE = Path(__file__).resolve().parent
 STEMS = tuple(librispeech.OPENSLR_UTTERANCES)  # all seven openslr archives
 
 if __name__ == "__main__":
-    librispeech.main(__doc__, HERE, STEMS, librispeech.openslr_tree)
+    sources = {f"{stem}.tar.gz": librispeech.openslr_tree(stem) for stem in STEMS}
+    make.main(__doc__, Path(__file__).resolve().parent, lambda: sources)

@@ -1,24 +1,19 @@
 """Write the dummy minicoco data: the extracted trees of the three COCO 2017 zips, tiny and deterministic.
 
-    python make.py                          # (re)write dummy_data/{train2017,val2017,annotations_trainval2017}/
-    python make.py --source-archives OUTDIR # write OUTDIR/{train2017,val2017,annotations_trainval2017}.zip
-
 train: 3 images, 2 kept (airplane + person, bus + crowd train); the car-only image is skipped.
 validation: 2 images, 1 kept (train, box sticking out of the image: clipped); the person-only one is skipped.
 Images carry COCO's extra keys (license, coco_url, ...), which the builder must drop.
 """
 
-import argparse
 import io
 import json
-import pathlib
-import shutil
-import zipfile
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-HERE = pathlib.Path(__file__).resolve().parent
+from dsbuild.testing import make
+
 WIDTH, HEIGHT = 16, 12
 CATEGORIES = [
     {"supercategory": "person", "id": 1, "name": "person"},
@@ -94,33 +89,5 @@ def archives() -> dict[str, dict[str, bytes]]:
     return out
 
 
-def write_tree() -> None:
-    for archive, members in archives().items():
-        root = HERE / archive.removesuffix(".zip")
-        shutil.rmtree(root, ignore_errors=True)
-        for rel, content in members.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_bytes(content)
-
-
-def write_archives(outdir: pathlib.Path) -> None:
-    """Zips with fixed timestamps, so the same content gives the same bytes."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    for archive, members in archives().items():
-        path = outdir / archive
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            for rel in sorted({str(pathlib.PurePosixPath(r).parent) + "/" for r in members}):
-                zf.writestr(zipfile.ZipInfo(rel, date_time=(2017, 1, 1, 0, 0, 0)), b"")
-            for rel, content in sorted(members.items()):
-                zf.writestr(zipfile.ZipInfo(rel, date_time=(2017, 1, 1, 0, 0, 0)), content, zipfile.ZIP_DEFLATED)
-        print(path)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives:
-        write_archives(args.source_archives)
-    else:
-        write_tree()
+    make.main(__doc__, Path(__file__).resolve().parent, archives)

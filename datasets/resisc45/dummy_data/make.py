@@ -4,39 +4,32 @@ With `--source-archives OUTDIR` writes NWPU-RESISC45.tar.gz instead, in the real
 the full 700 images per class that the unmodified builder requires (same small JPEGs).
 """
 
-from __future__ import annotations
-
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.dummy_sources
+from dsbuild.families.resisc import RESISC45_LABELS
+from dsbuild.testing import make
+from dsbuild.testing.dummy import resisc
 
-from dsbuild.builder_helpers import RESISC45_LABELS
-
-from tests.dummy_sources import resisc
-
-HERE = Path(__file__).resolve().parent
 ROOT = "NWPU-RESISC45"
 DUMMY_PER_CLASS = 3  # one per split; the test shrinks the split sizes to 1/1/1
 REAL_PER_CLASS = 700
 
 
-def files(per_class: int) -> Iterator[tuple[str, bytes]]:
-    """(relative path, content) of every image, in the real archive's layout.
+def files(per_class: int) -> dict[str, bytes]:
+    """Relative path -> content of every image, in the real archive's layout.
 
     Image k (1-based) reuses the content of dummy image ((k - 1) % 3) + 1, so the 31500-image
     archive costs only 135 JPEG encodings.
     """
+    out = {}
     for c, label in enumerate(RESISC45_LABELS):
         contents = [resisc.jpeg_bytes(c * 1000 + i) for i in range(1, DUMMY_PER_CLASS + 1)]
         for k in range(1, per_class + 1):
-            yield f"{ROOT}/{label}/{label}_{k:03}.jpg", contents[(k - 1) % DUMMY_PER_CLASS]
+            out[f"{ROOT}/{label}/{label}_{k:03}.jpg"] = contents[(k - 1) % DUMMY_PER_CLASS]
+    return out
 
 
 if __name__ == "__main__":
-    resisc.main(
-        __doc__,
-        lambda: resisc.write_tree(HERE, files(DUMMY_PER_CLASS), clear=HERE / ROOT),
-        lambda outdir: resisc.write_tar_gz(outdir / "NWPU-RESISC45.tar.gz", files(REAL_PER_CLASS)),
-    )
+    here = Path(__file__).resolve().parent
+    sources = lambda: {"NWPU-RESISC45.tar.gz": files(REAL_PER_CLASS)}  # noqa: E731
+    make.main(__doc__, here, sources, dummy=lambda: files(DUMMY_PER_CLASS), clear=[ROOT])

@@ -5,39 +5,25 @@
 With `--source-archives OUTDIR` writes the three .tar.gz files with the same content instead.
 """
 
-from __future__ import annotations
-
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.dummy_sources
+from dsbuild.families.resisc import RESISC45_LABELS
+from dsbuild.testing import make
+from dsbuild.testing.dummy import resisc
 
-from dsbuild.builder_helpers import RESISC45_LABELS
-
-from tests.dummy_sources import resisc
-
-HERE = Path(__file__).resolve().parent
 FIRST_NUMBER = {"train": 1, "validation": 501, "test": 601}
 
 
-def files(split: str) -> list[tuple[str, bytes]]:
-    """(path inside the split archive, content) of every image of one split."""
-    number = FIRST_NUMBER[split]
-    return [
-        (f"{split}/{label}/{label}_{number:03}.jpg", resisc.jpeg_bytes(c * 1000 + number))
-        for c, label in enumerate(RESISC45_LABELS)
-    ]
-
-
-def write_dummy() -> None:
-    for split in FIRST_NUMBER:
-        resisc.write_tree(HERE / f"resisc45_{split}", files(split), clear=HERE / f"resisc45_{split}")
-
-
-def write_archives(outdir: Path) -> None:
-    for split in FIRST_NUMBER:
-        resisc.write_tar_gz(outdir / f"resisc45_{split}.tar.gz", files(split))
+def sources() -> dict[str, dict[str, bytes]]:
+    """Archive name -> (path inside the split archive -> content) of every image of one split."""
+    return {
+        f"resisc45_{split}.tar.gz": {
+            f"{split}/{label}/{label}_{number:03}.jpg": resisc.jpeg_bytes(c * 1000 + number)
+            for c, label in enumerate(RESISC45_LABELS)
+        }
+        for split, number in FIRST_NUMBER.items()
+    }
 
 
 if __name__ == "__main__":
-    resisc.main(__doc__, write_dummy, write_archives)
+    make.main(__doc__, Path(__file__).resolve().parent, sources)

@@ -8,17 +8,14 @@ Each official split holds 2 train and 1 test video; one list line uses the real 
 `--source-archives OUTDIR`: the two .zip files in their real download form.
 """
 
-from __future__ import annotations
-
-import argparse
 import pathlib
 import subprocess
 import tempfile
-import zipfile
 
 import numpy as np
 
-HERE = pathlib.Path(__file__).resolve().parent
+from dsbuild.testing import make
+
 VIDEOS = ["v_Archery_g01_c01.avi", "v_HandstandPushups_g01_c01.avi", "v_Nunchucks_g01_c01.avi"]
 # (train, test) list entries per official split; list names use the real `HandStandPushups` spelling.
 ENTRIES = {
@@ -65,24 +62,5 @@ def archives() -> dict[str, dict[str, bytes]]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    for zip_name, members in archives().items():
-        if args.source_archives is not None:
-            args.source_archives.mkdir(parents=True, exist_ok=True)
-            path = args.source_archives / zip_name
-            with zipfile.ZipFile(path, "w") as zf:
-                for member, data in sorted(members.items()):
-                    zf.writestr(zipfile.ZipInfo(member, date_time=(2012, 1, 1, 0, 0, 0)), data)
-            print(path)
-        else:
-            root = HERE / zip_name.removesuffix(".zip")
-            for member, data in members.items():
-                (root / member).parent.mkdir(parents=True, exist_ok=True)
-                (root / member).write_bytes(data)
-
-
 if __name__ == "__main__":
-    main()
+    make.main(__doc__, pathlib.Path(__file__).resolve().parent, archives)

@@ -5,20 +5,17 @@ Test: one chip with one object. With `--source-archives OUTDIR` writes xview.tar
 two record files instead.
 """
 
-from __future__ import annotations
-
-import argparse
 import contextlib
 import io
 import os
-import shutil
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from dsbuild.testing import make
 
 
 @contextlib.contextmanager
@@ -37,7 +34,6 @@ def quiet_stderr() -> Iterator[None]:
 with quiet_stderr():
     import tensorflow as tf
 
-HERE = Path(__file__).resolve().parent
 RECORDS = {
     "train": "data_multires/train/xview_train_t1.record",
     "test": "data_multires/test/xview_test_t1.record",
@@ -83,32 +79,19 @@ def example(seed: int, objects: list[tuple[float, float, float, float, int]]) ->
     )  # sorted map keys: reproducible files
 
 
-def write_tree(root: Path) -> None:
-    for s, (split, rel) in enumerate(RECORDS.items()):
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tf.io.TFRecordWriter(str(path)) as writer:
-            for i, objects in enumerate(CHIPS[split]):
-                writer.write(example(s * 100 + i, objects))
-
-
-def write_archives(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    target = outdir / "xview.tar.gz"
-    with tempfile.TemporaryDirectory() as tmp, tarfile.open(target, "w:gz") as tar:
-        with quiet_stderr():
-            write_tree(Path(tmp))
-        tar.add(Path(tmp) / "data_multires", arcname="data_multires")
-    print(target)
+def records() -> dict[str, bytes]:
+    """Relative path -> content of each record file (TFRecordWriter writes only to files: via a temporary one)."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp, quiet_stderr():
+        for s, (split, rel) in enumerate(RECORDS.items()):
+            path = Path(tmp) / f"{split}.record"
+            with tf.io.TFRecordWriter(str(path)) as writer:
+                for i, objects in enumerate(CHIPS[split]):
+                    writer.write(example(s * 100 + i, objects))
+            out[rel] = path.read_bytes()
+    return out
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source-archives", type=Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives:
-        write_archives(args.source_archives)
-    else:
-        shutil.rmtree(HERE / "data_multires", ignore_errors=True)
-        with quiet_stderr():
-            write_tree(HERE)
+    here = Path(__file__).resolve().parent
+    make.main(__doc__, here, lambda: {"xview.tar.gz": records()}, dummy=records, clear=["data_multires"])

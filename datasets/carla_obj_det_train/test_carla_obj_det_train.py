@@ -6,7 +6,7 @@ import unittest
 
 import tensorflow_datasets as tfds
 
-from tests.dummy_sources import carla
+from dsbuild.testing.checks import carla
 
 from . import carla_obj_det_train as builder_module
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import tensorflow_datasets as tfds
 
-from tests.dummy_sources.librispeech import LibrispeechChecks
+from dsbuild.testing.checks.librispeech import LibrispeechChecks
 
 from . import librispeech_full as builder_module
 

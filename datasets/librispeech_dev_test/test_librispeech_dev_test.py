@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import tensorflow_datasets as tfds
 
-from tests.dummy_sources.librispeech import LibrispeechChecks
+from dsbuild.testing.checks.librispeech import LibrispeechChecks
 
 from . import librispeech_dev_test as builder_module
 

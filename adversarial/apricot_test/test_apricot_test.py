@@ -1,14 +1,14 @@
 """Offline build of apricot_test from dummy_data/ (see dummy_data/make.py for what each image exercises).
 
 The conversion rules themselves (optional-field defaults, box clipping) are shared with apricot_dev and
-tested there and in tests/test_builder_helpers_coco.py; this file checks what differs: the partition
+tested there and in tests/test_families_coco.py; this file checks what differs: the partition
 paths and the 91-class labels.
 """
 
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources.apricot import CopiedDummyData
+from dsbuild.testing.checks.copied import CopiedDummyData
 
 from . import apricot_test as builder_module
 

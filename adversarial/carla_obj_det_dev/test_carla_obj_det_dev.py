@@ -1,4 +1,4 @@
-"""Offline build of carla_obj_det_dev from dummy_data (a fake extracted source archive); checks in tests/dummy_sources/carla.py."""
+"""Offline build of carla_obj_det_dev from dummy_data (a fake extracted source archive); checks in dsbuild/testing/checks/carla.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unittest
 
 import tensorflow_datasets as tfds
 
-from tests.dummy_sources import carla
+from dsbuild.testing.checks import carla
 
 from . import carla_obj_det_dev as builder_module
 

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources import carla
+from dsbuild.testing.checks import carla
 
 from . import carla_video_tracking_test as builder_module
 

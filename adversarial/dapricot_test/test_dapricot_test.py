@@ -1,13 +1,13 @@
 """Offline build of dapricot_test from dummy_data/ (see dummy_data/make.py).
 
 The conversion rules are shared with dapricot_dev and tested there and in
-tests/test_builder_helpers_coco.py; this file checks what differs: the partition and its 12 scenes.
+tests/test_families_coco.py; this file checks what differs: the partition and its 12 scenes.
 """
 
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources.apricot import CopiedDummyData
+from dsbuild.testing.checks.copied import CopiedDummyData
 
 from . import dapricot_test as builder_module
 

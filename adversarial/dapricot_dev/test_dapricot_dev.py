@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources.apricot import CopiedDummyData
+from dsbuild.testing.checks.copied import CopiedDummyData
 
 from . import dapricot_dev as builder_module
 

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from tests.dummy_sources.librispeech import LibrispeechChecks
+from dsbuild.testing.checks.librispeech import LibrispeechChecks
 
 from . import librispeech_dev_clean_split as builder_module
 

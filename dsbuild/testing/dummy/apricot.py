@@ -1,57 +1,17 @@
 """Dummy source data of the APRICOT and D-APRICOT builders (apricot_dev/test, dapricot_dev/test).
 
-Each folder's `dummy_data/make.py` calls `main` with its own partition parameters; the builder tests
-share `CopiedDummyData`. Everything is tiny and deterministic; archives are .tar.gz with fixed metadata.
+Each folder's `dummy_data/make.py` calls `apricot_files` or `dapricot_files` with its own partition
+parameters. Everything is tiny and deterministic.
 """
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import io
 import json
-import pathlib
-import shutil
-import tarfile
-import tempfile
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import Image
-
-# ---- writing and the make.py command line
-
-
-def write_tree(out: pathlib.Path, files: dict[str, bytes]) -> None:
-    """Replace the folder `out` by `files` (archive-relative path -> content)."""
-    shutil.rmtree(out, ignore_errors=True)
-    for rel, content in files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-
-
-def write_archive(path: pathlib.Path, files: dict[str, bytes]) -> None:
-    """A .tar.gz with fixed metadata, so the same content gives the same bytes; prints its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        for rel, content in sorted(files.items()):
-            info = tarfile.TarInfo(rel)
-            info.size, info.mode, info.mtime = len(content), 0o644, 0
-            tar.addfile(info, io.BytesIO(content))
-    print(path)
-
-
-def main(doc: str, here: pathlib.Path, name: str, files: Callable[[], dict[str, bytes]]) -> None:
-    """make.py command line: no args rewrites `here/<name>/`; `--source-archives OUTDIR` writes `<name>.tar.gz`."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source-archives", type=pathlib.Path, metavar="OUTDIR")
-    args = parser.parse_args()
-    if args.source_archives:
-        write_archive(args.source_archives / f"{name}.tar.gz", files())
-    else:
-        write_tree(here / name, files())
 
 
 def jpeg(rng: np.random.Generator, height: int, width: int, **save_args: Any) -> bytes:
@@ -207,36 +167,3 @@ def dapricot_files(partition: str, scenes: dict[str, list[tuple[str, str, str]]]
             out[f"{partition}/annotations/labels_scene_{scene}_camera_{camera}.json"] = json.dumps(labels).encode()
             out[f"{partition}/annotations/scene_{scene}_camera_{camera}_CC_values.csv"] = _csv(rng)
     return out
-
-
-# ---- builder tests
-
-
-class CopiedDummyData:
-    """Test mixin: `self.root` is a fresh copy of the folder `DUMMY`; `examples(split)` runs the builder on it.
-
-    Use before a TestCase in the bases: `class T(CopiedDummyData, tfds.testing.TestCase)`.
-    """
-
-    DUMMY: pathlib.Path
-    BUILDER: type
-
-    def setUp(self):
-        super().setUp()
-        from etils import epath
-
-        self.root = epath.Path(tempfile.mkdtemp())
-        shutil.copytree(self.DUMMY, self.root, dirs_exist_ok=True)
-
-    def tearDown(self):
-        shutil.rmtree(self.root)
-        super().tearDown()
-
-    def examples(self, split: str) -> dict[int, dict]:
-        builder = self.BUILDER(data_dir=str(self.root / "data"))
-        return dict(builder._generate_examples(self.root, split))
-
-    def edit_json(self, path: pathlib.Path, fn: Callable[[Any], None]) -> None:
-        data = json.loads(path.read_text())
-        fn(data)
-        path.write_text(json.dumps(data))
