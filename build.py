@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import COMPRESSION_LEVELS, DEFAULT_COMPRESSION_LEVEL, Status
-from dsbuild.options import OUTPUT_DIRECTORY, VERBOSITY, add_options
+from dsbuild.options import OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser
 
 EPILOG = """\
 examples:
@@ -22,12 +22,7 @@ exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 130 
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="build.py",
-        description=__doc__.split(": ", 1)[1],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = new_parser("build.py", __doc__, EPILOG)
     what = parser.add_argument_group("what to do (-ds and -lcs may be combined)")
     what.add_argument("-ds", "--dataset", nargs="+", default=[], metavar="NAME", help="supported dataset(s), or `all`")
     what.add_argument(

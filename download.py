@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import Status
-from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, remote_settings
+from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
 examples:
@@ -22,12 +22,7 @@ exit codes: 0 success, 1 a download/verification failure, 2 bad usage or input, 
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="download.py",
-        description=__doc__.split(": ", 1)[1],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = new_parser("download.py", __doc__, EPILOG)
     parser.add_argument(
         "targets",
         nargs="+",

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import Status
-from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, remote_settings
+from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
 examples:
@@ -23,12 +23,7 @@ exit codes: 0 success, 1 an upload/verification failure, 2 bad usage or input, 1
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="upload.py",
-        description=__doc__.split(": ", 1)[1],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = new_parser("upload.py", __doc__, EPILOG)
     parser.add_argument(
         "targets",
         nargs="*",

@@ -6,6 +6,7 @@ must answer instantly. (argparse itself stays in the entry scripts.)
 
 from __future__ import annotations
 
+import argparse
 from typing import Any, Protocol
 
 from dsbuild.defaults import DEFAULT_PREFIX, PRIVATE_BUCKET, PUBLIC_BUCKET
@@ -64,3 +65,13 @@ def remote_settings(args: Any) -> dict[str, Any]:
         "public": args.public,
         "progress": not args.no_progress,
     }
+
+
+def new_parser(prog: str, doc: str, epilog: str) -> argparse.ArgumentParser:
+    """An entry script's parser: its docstring after "prog: " as the description, examples as the epilog."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=doc.split(": ", 1)[1],
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

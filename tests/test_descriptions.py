@@ -9,6 +9,7 @@ each module is imported once, away from the test process).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 FOLDERS = sorted(
     p for top in ("datasets", "adversarial") for p in (ROOT / top).iterdir() if (p / "__init__.py").exists()
 )
@@ -28,10 +30,8 @@ import tensorflow_datasets as tfds
 out = {}
 with tempfile.TemporaryDirectory() as tmp:
     for folder in sys.argv[1:]:
-        parent, name = folder.rsplit("/", 1)
-        sys.path.insert(0, parent)
-        module = importlib.import_module(f"{name}.{name}")
-        sys.path.pop(0)
+        name = folder.rsplit("/", 1)[1]
+        module = importlib.import_module(f"{name}.{name}")  # as `tfds build <folder>` imports it
         (cls,) = [c for c in vars(module).values()
                   if isinstance(c, type) and issubclass(c, tfds.core.GeneratorBasedBuilder) and c.__module__ == module.__name__]
         out[name] = cls(data_dir=tmp).info.description
@@ -41,8 +41,15 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def descriptions() -> dict[str, str]:
+    # datasets/ and adversarial/ on the child's path, so each folder imports as the package `tfds build` makes of it.
+    path = os.pathsep.join([str(ROOT / "datasets"), str(ROOT / "adversarial"), os.environ.get("PYTHONPATH", "")])
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, *map(str, FOLDERS)], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, "-c", _CHILD, *map(str, FOLDERS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
