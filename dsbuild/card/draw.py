@@ -64,6 +64,7 @@ class Overlay:
     boxes: list[Box] = field(default_factory=list)
     masks: list[np.ndarray] = field(default_factory=list)
     polygons: list[np.ndarray] = field(default_factory=list)  # (k, 2) as (x, y) source pixels
+    pixel_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)  # x1, y1, x2, y2
 
 
 def png_data_uri(data: bytes) -> str:
@@ -143,6 +144,8 @@ def render_image(array: np.ndarray, overlay: Overlay | None = None, max_side: in
         points = [(float(x) * sx, float(y) * sy) for x, y in np.asarray(polygon).reshape(-1, 2)]
         if len(points) >= 2:
             draw.line([*points, points[0]], fill=GS_COLOUR, width=2)
+    for x1, y1, x2, y2 in overlay.pixel_boxes:
+        draw.rectangle((x1 * sx, y1 * sy, max(x1, x2) * sx, max(y1, y2) * sy), outline=PALETTE[0], width=2)
     for box in overlay.boxes:
         ymin, xmin, ymax, xmax = box.coords
         x0, y0 = round(xmin * size[0]), round(ymin * size[1])

@@ -2,7 +2,8 @@
 
 Images get the example's BBoxFeature boxes (with their sibling ClassLabel as colour and text),
 masks (any feature named *mask* with the image's height and width) and green-screen corners
-(`gs_coords`, (4, 2) or per frame (T, 4, 2) as (x, y) pixels). Videos become a strip of frames,
+(`gs_coords`, (4, 2) or per frame (T, 4, 2) as (x, y) pixels). A video's per-frame boxes are an
+integer Tensor named *box* of shape (T, 4) in [x1, y1, x2, y2] pixels (CARLA video tracking). Videos become a strip of frames,
 audio a WAV clip plus a waveform, text is shown, class labels by name; anything else, and anything
 that fails to draw, is summarised by shape, dtype and range.
 """
@@ -21,6 +22,7 @@ MAX_TEXT = 600
 MAX_LIST = 12
 IMAGE_KINDS = ("Image",)
 GS_COORDS = "gs_coords"
+ORDER = {"image": 0, "strip": 1, "audio": 2, "text": 3, "summary": 4}
 
 
 @dataclass(frozen=True)
@@ -150,18 +152,26 @@ def example_cells(features: Any, example: dict[str, Any]) -> list[Cell]:
     all_leaves = list(leaves(features, example))
     boxes = _boxes(all_leaves)
     masks = [leaf for leaf in all_leaves if _is_mask(leaf) and leaf.value is not None]
+    frame_boxes = [
+        leaf
+        for leaf in all_leaves
+        if leaf.path and "box" in leaf.path[-1].lower() and _kind(leaf.feature) == "Tensor" and leaf.value is not None
+    ]
+    if not any(_kind(leaf.feature) == "Video" for leaf in all_leaves):
+        frame_boxes = []
     coords = [leaf for leaf in all_leaves if leaf.path and leaf.path[-1] == GS_COORDS and leaf.value is not None]
     cells: list[Cell] = []
     for leaf in all_leaves:
         if leaf.value is None:
             continue
         try:
-            cell = _cell(leaf, boxes, masks, coords)
+            cell = _cell(leaf, boxes, masks, coords, frame_boxes)
         except Exception as exc:  # a value the drawing code did not expect: summarise it instead
             cell = Cell("summary", leaf.key, f"{summarise(leaf.value)} (not drawn: {type(exc).__name__})")
         if cell is not None:
             cells.append(cell)
-    return cells
+    # Pictures and sounds first, then labels and text, then summaries; feature order within each.
+    return sorted(cells, key=lambda cell: ORDER.get(cell.kind, len(ORDER)))
 
 
 def _matching(candidates: list[Leaf], frames: np.ndarray, exclude: Leaf) -> list[np.ndarray]:
@@ -187,7 +197,19 @@ def _gs_polygons(coords: list[Leaf], frame_count: int, frame: int) -> list[np.nd
     return polygons
 
 
-def _cell(leaf: Leaf, boxes: list[draw.Box], masks: list[Leaf], coords: list[Leaf]) -> Cell | None:
+def _frame_boxes(candidates: list[Leaf], frame_count: int, frame: int) -> list[tuple[float, float, float, float]]:
+    found = []
+    for leaf in candidates:
+        array = np.asarray(leaf.value)
+        if array.ndim == 2 and array.shape == (frame_count, 4):
+            x1, y1, x2, y2 = (float(v) for v in array[frame])
+            found.append((x1, y1, x2, y2))
+    return found
+
+
+def _cell(
+    leaf: Leaf, boxes: list[draw.Box], masks: list[Leaf], coords: list[Leaf], frame_boxes: list[Leaf]
+) -> Cell | None:
     kind = _kind(leaf.feature)
     frames = _frames_of(leaf)
     if frames is not None and (kind in IMAGE_KINDS or kind == "Video") and not _is_mask(leaf):
@@ -198,6 +220,7 @@ def _cell(leaf: Leaf, boxes: list[draw.Box], masks: list[Leaf], coords: list[Lea
                 boxes=boxes if kind in IMAGE_KINDS else [],
                 masks=[m[i if len(m) == len(frames) else 0] for m in mask_stacks],
                 polygons=_gs_polygons(coords, len(frames), i),
+                pixel_boxes=_frame_boxes(frame_boxes, len(frames), i) if kind == "Video" else [],
             )
             overlays.append(overlay)
         if kind == "Video":
@@ -207,8 +230,7 @@ def _cell(leaf: Leaf, boxes: list[draw.Box], masks: list[Leaf], coords: list[Lea
         pictures = tuple(draw.png_bytes(draw.render_image(frames[i], overlays[i])) for i in range(len(frames)))
         return Cell("image", leaf.key, f"{frames.shape[2]}×{frames.shape[1]}", pictures)
     if frames is not None and _is_mask(leaf):
-        image_like = any(m is not leaf for m in masks)  # drawn over an image when one matches
-        return Cell("summary", leaf.key, summarise(leaf.value) + (" (overlaid in magenta)" if image_like else ""))
+        return Cell("summary", leaf.key, summarise(leaf.value) + " (overlaid in magenta on images of its size)")
     if kind == "Audio" and leaf.depth == 0:
         rate = int(getattr(leaf.feature, "sample_rate", None) or draw.DEFAULT_SAMPLE_RATE)
         samples = np.asarray(leaf.value)
@@ -224,7 +246,8 @@ def _cell(leaf: Leaf, boxes: list[draw.Box], masks: list[Leaf], coords: list[Lea
         names = [f"{_label_name(leaf.feature, v)} ({int(v)})" for v in values[:MAX_LIST]]
         more = f" … {len(values) - MAX_LIST} more" if len(values) > MAX_LIST else ""
         return Cell("text", leaf.key, (", ".join(names) or "none") + more)
+    if any(leaf is other for other in frame_boxes):
+        return Cell("summary", leaf.key, summarise(leaf.value) + " (drawn on the frames as [x1, y1, x2, y2])")
     if kind == "BBoxFeature" and boxes:
         return Cell("summary", leaf.key, f"{np.asarray(leaf.value).size // 4} box(es), drawn on the images")
     return Cell("summary", leaf.key, summarise(leaf.value))
-

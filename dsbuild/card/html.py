@@ -98,7 +98,7 @@ def _total_counts(config: ConfigCard, key: str) -> list[int] | None:
 
 
 def _features_table(config: ConfigCard, rows: list[FeatureRow]) -> str:
-    out = ["<table class=\"features\">", _row("key", "type", "shape", "dtype", "classes", header=True)]
+    out = ['<table class="features">', _row("key", "type", "shape", "dtype", "classes", header=True)]
     for row in rows:
         classes = ""
         if row.class_names:
@@ -140,7 +140,9 @@ def _histogram(key: str, names: list[str], counts: list[int]) -> str:
         )
     hidden = len(counts) - len(order)
     if hidden > 0:
-        out.append(f'<tr><td colspan="3">… {hidden} more classes ({sum(counts) - sum(counts[i] for i in order):,})</td></tr>')
+        out.append(
+            f'<tr><td colspan="3">… {hidden} more classes ({sum(counts) - sum(counts[i] for i in order):,})</td></tr>'
+        )
     out.append("</table>")
     return "\n".join(out)
 

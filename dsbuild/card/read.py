@@ -35,7 +35,7 @@ class SplitInfo:
     num_bytes: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: values are numpy arrays
 class Leaf:
     """One leaf of a feature tree with its value in one example; depth counts enclosing Sequences."""
 
@@ -99,7 +99,8 @@ def leaves(feature: Any, value: Any, path: tuple[str, ...] = (), depth: int = 0)
         for key, sub in feature.items():
             sub_value = value.get(key) if isinstance(value, dict) else None
             yield from leaves(sub, sub_value, (*path, key), depth)
-    elif isinstance(feature, tfds.features.Sequence):
+    elif isinstance(feature, tfds.features.Sequence) and not isinstance(feature, tfds.features.Video):
+        # (Video is a Sequence of Image in TFDS, but is shown as one thing.)
         yield from leaves(feature.feature, value, path, depth + 1)
     else:
         yield Leaf(path, feature, value, depth)
@@ -115,9 +116,8 @@ def _partial_spec(features: Any, wanted: set[tuple[str, ...]], path: tuple[str, 
     """The PartialDecoding spec selecting only the `wanted` leaf paths."""
     import tensorflow_datasets as tfds
 
-    if isinstance(features, tfds.features.Sequence):
-        inner = _partial_spec(features.feature, wanted, path)
-        return tfds.features.Sequence(inner) if isinstance(inner, dict) else inner
+    if isinstance(features, tfds.features.Sequence):  # PartialDecoding takes the inner spec as is
+        return _partial_spec(features.feature, wanted, path)
     if isinstance(features, tfds.features.FeaturesDict):
         spec = {}
         for key, sub in features.items():
