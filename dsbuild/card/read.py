@@ -96,7 +96,8 @@ def leaves(feature: Any, value: Any, path: tuple[str, ...] = (), depth: int = 0)
     import tensorflow_datasets as tfds
 
     if isinstance(feature, tfds.features.FeaturesDict):
-        for key, sub in feature.items():
+        # Sorted: the order TFDS restores from features.json varies between processes.
+        for key, sub in sorted(feature.items()):
             sub_value = value.get(key) if isinstance(value, dict) else None
             yield from leaves(sub, sub_value, (*path, key), depth)
     elif isinstance(feature, tfds.features.Sequence) and not isinstance(feature, tfds.features.Video):
@@ -120,7 +121,7 @@ def _partial_spec(features: Any, wanted: set[tuple[str, ...]], path: tuple[str, 
         return _partial_spec(features.feature, wanted, path)
     if isinstance(features, tfds.features.FeaturesDict):
         spec = {}
-        for key, sub in features.items():
+        for key, sub in sorted(features.items()):
             chosen = _partial_spec(sub, wanted, (*path, key))
             if chosen:
                 spec[key] = chosen
