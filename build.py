@@ -16,6 +16,8 @@ examples:
   python build.py -lcs ./my_dataset        build your own builder folder (or my_dataset.py)
   python build.py --list                   what is supported, and what is built here
   python build.py --pack-only mnist        pack a dataset already built in the data dir
+  python build.py -ds digit --card         build, pack and write digit-<version>.card.html to look at
+  python build.py --card-only mnist        write the card of a dataset already built or downloaded
 
 exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
 """
@@ -41,6 +43,13 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="NAME_OR_DIR",
         help="verify and pack datasets already built (a name in the data dir, or a <name>/<version> directory)",
     )
+    what.add_argument(
+        "--card-only",
+        nargs="+",
+        default=[],
+        metavar="NAME_OR_DIR",
+        help="write the dataset card of datasets already built or downloaded (as for --pack-only)",
+    )
 
     out = parser.add_argument_group("output")
     add_options(out, OUTPUT_DIRECTORY)
@@ -48,6 +57,14 @@ def make_parser() -> argparse.ArgumentParser:
     out.add_argument("--clean", action="store_true", help="remove the old build, tarball and checksum file first")
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
     out.add_argument("--verify-all", action="store_true", help="decode every example and check the split counts")
+    out.add_argument(
+        "--card",
+        action="store_true",
+        help="also write <name>-<version>.card.html beside the tarball: examples drawn, counts (see README)",
+    )
+    out.add_argument(
+        "--card-examples", type=int, default=8, metavar="N", help="examples per split on the card (default: 8)"
+    )
     out.add_argument(
         "--compression-level",
         type=int,
@@ -77,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     actions = bool(args.dataset or args.local_class_path) + bool(args.list) + bool(args.pack_only)
+    actions += bool(args.card_only)
     if actions != 1:
-        parser.error("give one of: -ds/-lcs (may be combined), --list, --pack-only")
+        parser.error("give one of: -ds/-lcs (may be combined), --list, --pack-only, --card-only")
+    if args.card_examples < 0:
+        parser.error("--card-examples must be at least 0")
     for flag, value in (
         ("--max-examples-per-split", args.max_examples_per_split),
         ("--num-processes", args.num_processes),
@@ -96,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from dsbuild import pack_only, pipeline
+    from dsbuild.built_dataset import find_built
     from dsbuild.catalog import load_catalog
     from dsbuild.paths import check_config, ensure_writable_dir, resolve_data_dir
     from dsbuild.tfds_build import TfdsOptions
@@ -109,6 +130,16 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(list_lines(catalog, data_dir)))
         return 0
 
+    if args.card_only:
+        from dsbuild.card import write_card
+
+        targets = pack_only.resolve_pack_targets(catalog, data_dir, args.card_only)
+        for built in targets:
+            ensure_writable_dir(built.data_dir)
+        for built in targets:
+            print(f"{built.name} {built.version}: card {write_card(built, args.card_examples)}")
+        return 0
+
     if args.pack_only:
         targets = pack_only.resolve_pack_targets(catalog, data_dir, args.pack_only)
         for built in targets:
@@ -116,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         for built in targets:
             result = pack_only.pack_built(built, verify_all=args.verify_all, compresslevel=args.compression_level)
             _print_packed(built.name, built.version, result.tarball, result.checksum_file, result.record.size)
+            _card(args, built)
         return 0
 
     entries = pipeline.resolve(catalog, args.dataset, args.local_class_path)
@@ -150,12 +182,24 @@ def _run(args: argparse.Namespace) -> int:
             _print_packed(outcome.name, outcome.version, outcome.tarball, outcome.checksum_file, size, state)
         else:
             print(f"{outcome.name} {outcome.version}: built and verified in {data_dir} (not packed: --no-pack)")
+        _card(args, find_built(data_dir, outcome.name, outcome.version))
     failed = [report for report in reports if report.error is not None]
     if len(reports) > 1:
         print(f"\nsummary ({len(reports) - len(failed)} of {len(reports)} succeeded):")
         for report in reports:
             print(f"  {report.entry.name:<40} {'failed' if report.error else 'ok':<7} {report.seconds:8.1f} s")
     return max(report.error.exit_code for report in failed) if failed else 0
+
+
+def _card(args: argparse.Namespace, built) -> None:  # built: BuiltDataset | None
+    """--card after a good build: a card that cannot be made is a warning, not a failed build."""
+    if not args.card or built is None:
+        return
+    from dsbuild.card import write_card_or_warn
+
+    path = write_card_or_warn(built, args.card_examples)
+    if path is not None:
+        print(f"  dataset card:  {path}")
 
 
 def _existing_dir(raw: str | None, flag: str):  # -> Path | None

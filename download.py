@@ -15,6 +15,7 @@ examples:
   python download.py mnist-3.0.1                        one version
   python download.py s3://bucket/datasets/mnist-3.0.1.json
   python download.py --public mnist                     anonymous, unsigned requests
+  python download.py --card mnist                       also write mnist-<version>.card.html to look at
 
 credentials: ARMORY_PRIVATE_S3_ID / ARMORY_PRIVATE_S3_KEY if set, else boto3's chain
 exit codes: 0 success, 1 a download/verification failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
@@ -32,12 +33,21 @@ def make_parser() -> argparse.ArgumentParser:
     add_options(parser, OUTPUT_DIRECTORY, *REMOTE)
     parser.add_argument("--public", action="store_true", help="anonymous, unsigned requests (public datasets)")
     parser.add_argument("--overwrite", action="store_true", help="replace a dataset already in the data dir")
+    parser.add_argument(
+        "--card", action="store_true", help="write <name>-<version>.card.html in the data dir after the download"
+    )
+    parser.add_argument(
+        "--card-examples", type=int, default=8, metavar="N", help="examples per split on the card (default: 8)"
+    )
     add_options(parser, VERBOSITY)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.card_examples < 0:
+        parser.error("--card-examples must be at least 0")
     from dsbuild.entry import run_command
 
     def work() -> int:
@@ -53,9 +63,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r.name} {r.version}: already present in {where} (matches {r.source}; nothing downloaded)")
             else:
                 print(f"{r.name} {r.version}: downloaded ({human_size(r.size)}), verified, extracted to {where}")
+            if args.card:
+                _card(data_dir, r.name, r.version, args.card_examples)
         return 0
 
     return run_command(work, args.verbosity)
+
+
+def _card(data_dir, name: str, version: str, examples: int) -> None:  # data_dir: Path
+    """--card: a card that cannot be made is a warning; the download itself succeeded."""
+    from dsbuild.built_dataset import find_built
+    from dsbuild.card import write_card_or_warn
+
+    built = find_built(data_dir, name, version)
+    path = write_card_or_warn(built, examples) if built is not None else None
+    if path is not None:
+        print(f"  dataset card: {path}")
 
 
 if __name__ == "__main__":

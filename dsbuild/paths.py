@@ -19,6 +19,7 @@ CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 TARBALL_SUFFIX = ".tar.gz"
 CHECKSUM_SUFFIX = ".json"
+CARD_SUFFIX = ".card.html"
 # `<name>-<version>.tar.gz` and `<name>-<version>.json`, with the same rules as above.
 _NAME_VERSION = rf"(?P<name>{NAME_RE.pattern[1:-1]})-(?P<version>{VERSION_RE.pattern[1:-1]})"
 NAME_VERSION_RE = re.compile(rf"^{_NAME_VERSION}$")
@@ -85,6 +86,10 @@ def tarball_name(name: str, version: str) -> str:
 
 def checksum_file_name(name: str, version: str) -> str:
     return f"{name}-{version}{CHECKSUM_SUFFIX}"
+
+
+def card_name(name: str, version: str) -> str:
+    return f"{name}-{version}{CARD_SUFFIX}"
 
 
 def temp_sibling(path: Path) -> Path:

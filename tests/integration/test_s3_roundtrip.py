@@ -5,6 +5,7 @@ Every step runs the entry scripts as child processes, as a user would.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -84,6 +85,10 @@ def test_build_upload_delete_download_round_trip(tmp_path, s3_server, s3_bucket,
     last = admin.head_object(Bucket=s3_bucket, Key=TARBALL_KEY)
     assert (last["LastModified"], last["ETag"]) == (first["LastModified"], first["ETag"])
 
-    present = run("download.py", "-o", str(data), *remote, NAME)
+    present = run("download.py", "-o", str(data), *remote, "--card", NAME)
     assert present.returncode == 0, present.stderr
     assert "already present" in present.stdout
+    # --card: the dataset card, with the checksum file's sha256, beside the downloaded dataset.
+    card = (data / f"{NAME}-{VERSION}.card.html").read_text(encoding="utf-8")
+    record = json.loads((data / f"{NAME}-{VERSION}.json").read_text())
+    assert record["sha256"] in card and 'class="picture"' in card
