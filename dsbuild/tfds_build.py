@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsbuild.build_progress import BuildProgress
 from dsbuild.errors import BuildFailedError, VerificationError
 from dsbuild.log import log
 from dsbuild.media_tools import path_with_tools
@@ -194,7 +195,8 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: Ve
         with _RUNNING_LOCK:
             _RUNNING.add(proc)
         try:
-            returncode = proc.wait()
+            with BuildProgress(dataset_dir.name, log_path):
+                returncode = proc.wait()
         except BaseException:
             stop_process_group(proc)
             _clean_partial(dataset_dir, existed)
