@@ -55,6 +55,7 @@ class Plan:
     files: list[SourceFile] | None
     present: dict[str, Path] = field(default_factory=dict)  # url -> the verified local copy
     unreachable: dict[str, str] = field(default_factory=dict)  # host -> why
+    wrong: dict[str, str] = field(default_factory=dict)  # url -> why the --manual-dir copy was refused
 
     @property
     def missing(self) -> list[SourceFile]:
@@ -137,6 +138,20 @@ def find_present(files: Sequence[SourceFile], download_dir: Path, manual_dir: Pa
     return present
 
 
+def manual_dir_mismatches(
+    files: Sequence[SourceFile], manual_dir: Path | None, present: dict[str, Path]
+) -> dict[str, str]:
+    """Files in --manual-dir under the expected name whose bytes are not the listed ones: url -> why."""
+    wrong: dict[str, str] = {}
+    for f in files:
+        path = manual_dir / f.filename if manual_dir is not None else None
+        if path is None or f.url in present or not path.is_file():
+            continue
+        size = path.stat().st_size
+        wrong[f.url] = f"{path} has {size} bytes, not {f.size}" if size != f.size else f"{path} has another sha256"
+    return wrong
+
+
 def _head(url: str, timeout: float, results: dict[str, str | None]) -> None:
     parts = urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -175,6 +190,7 @@ def plan(entry: CatalogEntry, download_dir: Path, manual_dir: Path | None) -> Pl
     result = Plan(entry.name, files)
     if files:
         result.present = find_present(files, download_dir, manual_dir)
+        result.wrong = manual_dir_mismatches(files, manual_dir, result.present)
     return result
 
 
@@ -223,15 +239,17 @@ def describe(p: Plan, download_dir: Path) -> list[str]:
         lines.append(f"  {f.url} ({human(f.size)}) {where}")
     for host, why in p.unreachable.items():
         lines.append(f"  host {host} does not answer: {why}")
+    lines += [f"  refused: {why}" for why in p.wrong.values()]
     return lines
 
 
 def offline_hint(p: Plan, argv_hint: str) -> str:
     """What the user can do: the missing files with size and sha256, and the --manual-dir command."""
     rows = "\n".join(f"    {f.filename}  {f.size} bytes  sha256 {f.sha256}  from {f.url}" for f in p.missing)
+    rows += "".join(f"\n  refused from --manual-dir: {why}" for why in p.wrong.values())
+    hosts = f"their host(s) {', '.join(sorted(p.unreachable))} do not answer" if p.unreachable else "listed here"
     return (
-        f"{p.name}: {len(p.missing)} source file(s) are missing and their host(s) "
-        f"{', '.join(sorted(p.unreachable))} do not answer:\n{rows}\n"
+        f"{p.name}: {len(p.missing)} source file(s) are missing, {hosts}:\n{rows}\n"
         f"  put them in a directory and build offline with:\n    {argv_hint} --manual-dir {shlex.quote('DIR')}"
     )
 
@@ -271,7 +289,8 @@ def prepare(
 def check_sources(plans: Sequence[Plan], entries: Sequence[CatalogEntry]) -> None:
     """Raise SourcesUnreachableError naming, per dataset, the missing files and the offline command."""
     by_name = {e.name: e for e in entries}
-    blocked = [p for p in plans if p.missing and p.unreachable]
+    # TFDS would take a wrong --manual-dir copy and fail on its checksum after minutes: refuse it now.
+    blocked = [p for p in plans if p.missing and (p.unreachable or p.wrong)]
     if blocked:
         hints = "\n".join(offline_hint(p, rebuild_command(by_name[p.name])) for p in blocked)
         raise SourcesUnreachableError(
