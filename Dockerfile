@@ -8,11 +8,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DSBUILD_DATA_DIR=/data
 
-# ffmpeg decodes the audio (FLAC) and video features of several datasets.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg=7:5.1.* \
-    && rm -rf /var/lib/apt/lists/*
-
 RUN useradd --create-home --uid 1000 dsbuild \
     && mkdir /data \
     && chown dsbuild:dsbuild /data

@@ -55,6 +55,11 @@ def make_parser() -> argparse.ArgumentParser:
     add_options(out, OUTPUT_DIRECTORY)
     out.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="build N datasets at a time (default: 1)")
     out.add_argument("--clean", action="store_true", help="remove the old build, tarball and checksum file first")
+    out.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what each build would download, what is already present and whether hosts answer; build nothing",
+    )
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
     out.add_argument("--verify-all", action="store_true", help="decode every example and check the split counts")
     out.add_argument(
@@ -163,6 +168,25 @@ def _run(args: argparse.Namespace) -> int:
         num_processes=args.num_processes,
         beam_pipeline_options=args.beam_pipeline_options,
     )
+    if not args.register_checksums:
+        # Before anything is written: an unreachable source fails in seconds with the offline recipe.
+        from dsbuild import preflight
+
+        plans = preflight.prepare(
+            entries, data_dir, tfds_options.download_dir, tfds_options.manual_dir, clean=args.clean
+        )
+        if args.dry_run:
+            download_dir = tfds_options.download_dir or data_dir / "downloads"
+            for plan in plans:
+                print("\n".join(preflight.describe(plan, download_dir)))
+            skipped = sorted({e.name for e in entries} - {p.name for p in plans})
+            if skipped:
+                print(f"already built (reused, nothing to download): {', '.join(skipped)}")
+            return 0
+        preflight.check_sources(plans, entries)
+    elif args.dry_run:
+        print("--register-checksums: the sources are not listed yet, so there is no plan to show")
+        return 0
     options = pipeline.BuildOptions(
         data_dir=ensure_writable_dir(data_dir),
         clean=args.clean,

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from dsbuild.media_tools import ensure_on_path
+
+# A fresh machine has no system ffmpeg: the audio/video builders and dummy-data
+# makers then use the static builds from the pinned wheel (requirements.txt).
+ensure_on_path()
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # tf.test.TestCase has a helper method named `test_session`, which pytest would

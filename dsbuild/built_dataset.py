@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dsbuild.errors import NotBuiltError, VerificationError
 from dsbuild.log import log
+from dsbuild.native_stderr import quiet_native_stderr
 from dsbuild.paths import INCOMPLETE_PREFIX, NAME_RE, VERSION_RE, check_name
 
 CONFIG_METADATA_DIR = ".config"
@@ -187,7 +188,15 @@ LEGACY_ENCODER_MARK = "Deprecated encoder not supported"
 
 
 def check_loads(data_dir: Path, subdirs: Sequence[str], all_examples: bool = False) -> None:
-    """Load every version dir with TFDS and decode one example per split (or all, checking counts)."""
+    """Load every version dir with TFDS and decode one example per split (or all, checking counts).
+
+    TensorFlow's start-up lines go to the debug log, not the console.
+    """
+    with quiet_native_stderr():
+        _check_loads(data_dir, subdirs, all_examples)
+
+
+def _check_loads(data_dir: Path, subdirs: Sequence[str], all_examples: bool) -> None:
     import tensorflow_datasets as tfds
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

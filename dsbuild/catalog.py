@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsbuild.builders import BuilderSource, check_builder_file, find_builder_file
-from dsbuild.errors import BuilderCheckError, CatalogError, UnknownDatasetError, UsageError
+from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError, UsageError
 from dsbuild.paths import check_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,13 @@ def load_catalog(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
 
 
 def lookup(catalog: dict[str, CatalogEntry], name: str) -> CatalogEntry:
+    if name not in catalog and name.lower() != name:
+        # A case mistake (-ds Digit): suggest the real name rather than only reject the spelling.
+        close = difflib.get_close_matches(name.lower(), catalog, n=3, cutoff=0.6)
+        if close:
+            raise InvalidNameError(
+                f"invalid dataset name {name!r} (names are lower-case): did you mean {', '.join(close)}?"
+            )
     check_name(name)
     if name in catalog:
         entry = catalog[name]

@@ -10,7 +10,9 @@ import sys
 from armory.logs import log
 from tqdm import tqdm
 
-__all__ = ["configure", "log"]
+__all__ = ["configure", "log", "verbose"]
+
+_level = "INFO"
 
 
 def _write(message: str) -> None:
@@ -24,7 +26,8 @@ def configure(verbosity: str = "info") -> None:
     whatever the verbosity: their debug output can carry request details and
     nobody needs it to use this tool.
     """
-    level = verbosity.upper()
+    global _level
+    level = _level = verbosity.upper()
     log.remove()
     log.add(
         _write,
@@ -35,3 +38,8 @@ def configure(verbosity: str = "info") -> None:
         backtrace=False,
         diagnose=False,
     )
+
+
+def verbose() -> bool:
+    """True at -v debug or trace: show other libraries' start-up chatter too."""
+    return _level in ("TRACE", "DEBUG")

@@ -54,9 +54,14 @@ def default_data_dir() -> Path:
     with warnings.catch_warnings():
         # armory warns when ~/.armory/config.json is absent and falls back to defaults.
         warnings.simplefilter("ignore")
-        from armory.paths import HostPaths
+        from armory import configuration
+        from armory.paths import HostDefaultPaths
 
-        dataset_dir = HostPaths().dataset_dir
+        # HostPaths() would create all of ~/.armory/*; read the same setting without writing anything.
+        paths = HostDefaultPaths()
+        dataset_dir = paths.dataset_dir
+        if os.path.isfile(paths.armory_config):
+            dataset_dir = configuration.load_global_config(paths.armory_config)["dataset_dir"]
     return Path(dataset_dir) / TFDS_SUBDIR
 
 

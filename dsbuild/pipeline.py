@@ -175,7 +175,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             return BuildOutcome(entry.name, built.version, reused, None, False, time.monotonic() - start)
         record = _tarball_up_to_date(data_dir, built) if reused else None
         if record is not None:
-            log.info("tarball {} is up to date", data_dir / record.tarball)
+            log.debug("tarball {} is up to date", data_dir / record.tarball)
             return BuildOutcome(
                 entry.name,
                 built.version,

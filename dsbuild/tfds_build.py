@@ -23,8 +23,10 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsbuild.build_progress import BuildProgress
 from dsbuild.errors import BuildFailedError, VerificationError
 from dsbuild.log import log
+from dsbuild.media_tools import path_with_tools
 from dsbuild.paths import INCOMPLETE_PREFIX
 from dsbuild.tfds_child import VERIFY_FAILED
 
@@ -149,6 +151,15 @@ def child_command(tfds_cmd: list[str], verify: VerifyRequest, result: Path) -> l
     return [sys.executable, "-m", "dsbuild.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
 
 
+def child_env() -> dict[str, str]:
+    """Our environment, with ffmpeg/ffprobe on PATH (the system's, else the pinned wheel's)."""
+    env = dict(os.environ)
+    path = path_with_tools(env.get("PATH"))
+    if path is not None:
+        env["PATH"] = path
+    return env
+
+
 def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: VerifyRequest | None = None) -> float:
     """Run `cmd`, its output to `log_path`; return the seconds it took.
 
@@ -174,12 +185,18 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: Ve
         log_file.flush()
         # A new session: a terminal's Ctrl-C reaches only us, and we stop the whole group.
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=child_env(),
         )
         with _RUNNING_LOCK:
             _RUNNING.add(proc)
         try:
-            returncode = proc.wait()
+            with BuildProgress(dataset_dir.name, log_path):
+                returncode = proc.wait()
         except BaseException:
             stop_process_group(proc)
             _clean_partial(dataset_dir, existed)

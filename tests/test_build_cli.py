@@ -126,3 +126,17 @@ def test_checksum_file_of_pack_only_matches(tmp_path: Path, capsys) -> None:
     assert code == 1
     assert "lists no splits" in err
     assert not (tmp_path / "toy-1.0.0.tar.gz").exists()
+
+
+def test_list_writes_nothing(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("DSBUILD_DATA_DIR", None)
+    out = subprocess.run([sys.executable, str(ROOT / "build.py"), "--list"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -126,3 +126,13 @@ def test_a_broken_folder_is_reported_when_asked_for(tmp_path: Path) -> None:
     assert lookup(catalog, "fixture_good").category == "standard"
     with pytest.raises(BuilderCheckError, match="class OtherName"):
         lookup(catalog, "mismatch_name")
+
+
+def test_case_mistake_gets_a_close_match() -> None:
+    import pytest
+
+    from dsbuild.catalog import load_catalog, lookup
+    from dsbuild.errors import InvalidNameError
+
+    with pytest.raises(InvalidNameError, match="did you mean digit"):
+        lookup(load_catalog(), "Digit")

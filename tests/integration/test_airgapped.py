@@ -86,6 +86,7 @@ def test_source_with_wrong_sha256_is_refused(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     result = run_script("build.py", "-ds", "digit", "--manual-dir", str(sources), "-o", str(data_dir))
     assert result.returncode == 1
-    assert "NonMatchingChecksumError" in result.stderr
+    # The preflight refuses it before `tfds build` starts (TFDS itself would raise NonMatchingChecksumError).
+    assert "refused from --manual-dir" in result.stderr and "digit-1.0.8.tar.gz" in result.stderr
     assert not list(data_dir.glob("digit-*"))
     assert not (data_dir / "digit" / "1.0.8").exists()

@@ -1,0 +1,73 @@
+"""Preflight: a build whose sources cannot be reached fails in seconds with the offline recipe."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dsbuild import preflight
+from tests.helpers import EXAMPLE, ROOT
+
+PAYLOAD = b"source bytes\n" * 100
+
+
+@pytest.fixture
+def silent_host() -> Iterator[str]:
+    """A TCP port on 127.0.0.1 that accepts connections (the kernel does) and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+def builder_with_source(tmp_path: Path, url: str) -> Path:
+    folder = tmp_path / "src" / EXAMPLE.name
+    shutil.copytree(EXAMPLE, folder)
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    (folder / "checksums.tsv").write_text(f"{url}\t{len(PAYLOAD)}\t{sha}\tsource.bin\n", encoding="utf-8")
+    return folder
+
+
+def build(folder: Path, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, str(ROOT / "build.py"), "-lcs", str(folder), "-o", str(data_dir), *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=30)
+
+
+@pytest.mark.parametrize("kind", ["unresolvable", "silent"])
+def test_unreachable_source_fails_fast_with_the_manual_dir_hint(tmp_path: Path, kind: str, silent_host: str) -> None:
+    host = "sources.example.invalid" if kind == "unresolvable" else silent_host
+    folder = builder_with_source(tmp_path, f"http://{host}/data/source.bin")
+    data_dir = tmp_path / "out"
+    out = build(folder, data_dir)  # timeout=30: TimeoutExpired fails the test
+    assert out.returncode == 1, out.stderr
+    assert "source.bin" in out.stderr and str(len(PAYLOAD)) in out.stderr
+    assert hashlib.sha256(PAYLOAD).hexdigest() in out.stderr
+    assert f"python build.py -lcs {folder} --manual-dir DIR" in out.stderr
+    assert not data_dir.exists()  # nothing left behind
+
+
+def test_dry_run_finds_a_verified_file_in_the_manual_dir(tmp_path: Path, silent_host: str) -> None:
+    folder = builder_with_source(tmp_path, f"http://{silent_host}/data/source.bin")
+    manual = tmp_path / "manual"
+    manual.mkdir()
+    (manual / "source.bin").write_bytes(PAYLOAD)
+    out = build(folder, tmp_path / "out", "--dry-run", "--manual-dir", str(manual))
+    assert out.returncode == 0, out.stderr
+    assert f"present: {manual / 'source.bin'}" in out.stdout
+    assert "does not answer" not in out.stdout  # nothing missing: no host asked
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_with_the_wrong_bytes_is_not_present(tmp_path: Path) -> None:
+    f = preflight.SourceFile("http://h/x", len(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest(), "x")
+    (tmp_path / "x").write_bytes(PAYLOAD[:-1] + b"?")
+    assert preflight.find_present([f], tmp_path / "downloads", tmp_path) == {}
+    (tmp_path / "x").write_bytes(PAYLOAD)
+    assert preflight.find_present([f], tmp_path / "downloads", tmp_path) == {"http://h/x": tmp_path / "x"}
