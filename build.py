@@ -113,10 +113,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from dsbuild.entry import run_command
 
-    return run_command(lambda: _run(args), args.verbosity)
+    command = ("build.py", *(sys.argv[1:] if argv is None else argv))
+    return run_command(lambda: _run(args, command), args.verbosity)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     # Imported here, after parsing: `-h` must not pay for them.
     from pathlib import Path
 
@@ -194,6 +195,7 @@ def _run(args: argparse.Namespace) -> int:
         verify_all=args.verify_all,
         compresslevel=args.compression_level,
         tfds=tfds_options,
+        command=command,
     )
     reports = pipeline.build_many(entries, options, jobs=args.jobs)
     for report in reports:
