@@ -44,11 +44,11 @@ def load_target(target: str, data_dir: Path, catalog: dict[str, CatalogEntry]) -
     if target.startswith("s3://"):
         import json
 
-        from dsbuild import s3
+        from dsbuild import s3, s3_transfer
 
         bucket, key = s3.parse_s3_url(target)
         client = s3.make_client()  # AWS_ENDPOINT_URL and the usual AWS settings apply, as for download.py
-        data = s3.read_small_object(client, bucket, key)
+        data = s3_transfer.read_small_object(client, bucket, key)
         try:
             parsed = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

@@ -112,3 +112,32 @@ def test_check_a_published_checksum_file(built: Path, tmp_path: Path, s3_server,
     result = check(data_dir, url, env={"AWS_ENDPOINT_URL": s3_server.endpoint})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("reproduced: ")
+
+
+def test_a_byte_identical_rebuild_is_up_to_date_for_upload_and_a_different_one_says_why(
+    built: Path, tmp_path: Path, s3_server, s3_bucket, s3_creds
+) -> None:
+    remote = ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
+    first = copy_of(built, tmp_path)
+    result = run_script("upload.py", "-o", str(first), *remote, "tiny_shapes")
+    assert result.returncode == 0, result.stderr[-2000:]
+    # A rebuild elsewhere, another process and command line: the same bytes, nothing sent.
+    second = tmp_path / "elsewhere"
+    result = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(second), env={"PYTHONHASHSEED": "7"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert read_checksum_file(second / f"{NAME}.json").provenance["command"][-1] == "elsewhere"
+    result = run_script("upload.py", "-o", str(second), *remote, "tiny_shapes")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "up to date" in result.stdout and "uploaded" not in result.stdout
+    # Another builder source: refused, with both provenances side by side.
+    builder = tmp_path / "changed" / "tiny_shapes"
+    shutil.copytree(EXAMPLE, builder, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (builder / "tiny_shapes.py").read_text()
+    (builder / "tiny_shapes.py").write_text(source.replace("Initial release.", "Initial release, edited."))
+    third = tmp_path / "third"
+    result = run_script("build.py", "-lcs", str(builder), "-o", str(third))
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_script("upload.py", "-o", str(third), *remote, "tiny_shapes")
+    assert result.returncode == 1
+    assert "already exists and differs" in result.stderr
+    assert "builder.source_sha256: local " in result.stderr and " | remote " in result.stderr
