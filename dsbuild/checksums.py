@@ -3,8 +3,9 @@
 The checksum file `<name>-<version>.json` holds one dataset's entry in the same
 shape as an entry of armory's `cached_datasets.json` (`sha256`, `size`,
 `subdir`, `url`, `version`), plus `name`, `tarball` and, for builds made by
-this version, `provenance` (dsbuild.provenance); the index gets none of these. `subdir` is a string
-for one subdirectory and a list for several, as armory writes it.
+this version, `provenance` (dsbuild.provenance); the index gets none of these.
+`subdir` is a string for one subdirectory and a list for several, as armory
+writes it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python -m tests.dummy_build_child OUT_DIR FOLDER...
 
-Each FOLDER's `<name>_test.py` DatasetBuilderTestCase supplies the mocked
+Each FOLDER's `<name>_test.py` (or `test_<name>.py`) DatasetBuilderTestCase supplies the mocked
 download manager (dummy_data/ as the downloaded and extracted sources) and any
 narrowing its setUpClass applies; every config is built into OUT_DIR. Examples
 are serialized deterministically, as in the `tfds build` child. Prints one line
@@ -22,7 +22,8 @@ def build_folder(folder: Path, out_dir: Path) -> None:
 
     if str(folder.parent) not in sys.path:
         sys.path.insert(0, str(folder.parent))
-    module = importlib.import_module(f"{folder.name}.{folder.name}_test")
+    test_file = next(p for p in (f"{folder.name}_test", f"test_{folder.name}") if (folder / f"{p}.py").is_file())
+    module = importlib.import_module(f"{folder.name}.{test_file}")
     case_classes = [
         obj
         for obj in vars(module).values()
@@ -30,7 +31,7 @@ def build_folder(folder: Path, out_dir: Path) -> None:
         and issubclass(obj, tfds.testing.DatasetBuilderTestCase)
         and obj is not tfds.testing.DatasetBuilderTestCase
     ]
-    assert case_classes, f"{folder}: no DatasetBuilderTestCase in {folder.name}_test.py"
+    assert case_classes, f"{folder}: no DatasetBuilderTestCase in {test_file}.py"
     for cls in case_classes:  # one per version the folder tests
         _build_case(cls, out_dir)
 
