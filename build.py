@@ -18,6 +18,8 @@ examples:
   python build.py --pack-only mnist        pack a dataset already built in the data dir
   python build.py -ds digit --card         build, pack and write digit-<version>.card.html to look at
   python build.py --card-only mnist        write the card of a dataset already built or downloaded
+  python build.py --check mnist            rebuild from the recorded provenance; same sha256?
+  python build.py --check s3://bucket/datasets/mnist-3.0.1.json
 
 exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
 """
@@ -49,6 +51,13 @@ def make_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME_OR_DIR",
         help="write the dataset card of datasets already built or downloaded (as for --pack-only)",
+    )
+
+    what.add_argument(
+        "--check",
+        metavar="TARGET",
+        help="rebuild a dataset (name, tarball, checksum file or s3:// URL of one) in a temporary dir from its "
+        "recorded provenance and compare the sha256 (with -lcs PATH for a builder of your own)",
     )
 
     out = parser.add_argument_group("output")
@@ -98,10 +107,12 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    actions = bool(args.dataset or args.local_class_path) + bool(args.list) + bool(args.pack_only)
-    actions += bool(args.card_only)
-    if actions != 1:
-        parser.error("give one of: -ds/-lcs (may be combined), --list, --pack-only, --card-only")
+    building = bool(args.dataset or args.local_class_path) and args.check is None
+    actions = building + bool(args.list) + bool(args.pack_only) + bool(args.card_only) + (args.check is not None)
+    if actions != 1 or (args.check is not None and (args.dataset or len(args.local_class_path) > 1)):
+        parser.error(
+            "give one of: -ds/-lcs (may be combined), --list, --pack-only, --card-only, --check (with at most one -lcs)"
+        )
     if args.card_examples < 0:
         parser.error("--card-examples must be at least 0")
     for flag, value in (
@@ -113,10 +124,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from dsbuild.entry import run_command
 
-    return run_command(lambda: _run(args), args.verbosity)
+    command = ("build.py", *(sys.argv[1:] if argv is None else argv))
+    return run_command(lambda: _run(args, command), args.verbosity)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     # Imported here, after parsing: `-h` must not pay for them.
     from pathlib import Path
 
@@ -154,6 +166,9 @@ def _run(args: argparse.Namespace) -> int:
             _print_packed(built.name, built.version, result.tarball, result.checksum_file, result.record.size)
             _card(args, built)
         return 0
+
+    if args.check is not None:
+        return _check(args, data_dir, catalog)
 
     entries = pipeline.resolve(catalog, args.dataset, args.local_class_path)
     if args.config is not None:
@@ -194,6 +209,7 @@ def _run(args: argparse.Namespace) -> int:
         verify_all=args.verify_all,
         compresslevel=args.compression_level,
         tfds=tfds_options,
+        command=command,
     )
     reports = pipeline.build_many(entries, options, jobs=args.jobs)
     for report in reports:
@@ -224,6 +240,28 @@ def _card(args: argparse.Namespace, built) -> None:  # built: BuiltDataset | Non
     path = write_card_or_warn(built, args.card_examples)
     if path is not None:
         print(f"  dataset card:  {path}")
+
+
+def _check(args: argparse.Namespace, data_dir, catalog) -> int:
+    from pathlib import Path
+
+    from dsbuild.rebuild_check import check
+
+    result = check(
+        args.check,
+        data_dir,
+        catalog,
+        local_folder=Path(args.local_class_path[0]).absolute() if args.local_class_path else None,
+        manual_dir=_existing_dir(args.manual_dir, "--manual-dir"),
+        download_dir=Path(args.download_dir).absolute() if args.download_dir else None,
+    )
+    if result.reproduced:
+        print(f"reproduced: {result.sha256}")
+        return 0
+    print(f"not reproduced: the rebuild's sha256 is {result.sha256}")
+    for line in result.differences:
+        print(f"  {line}")
+    return 1
 
 
 def _existing_dir(raw: str | None, flag: str):  # -> Path | None

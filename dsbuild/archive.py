@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dsbuild.checksums import ChecksumRecord, HashingReader, HashingWriter, remember_digest, write_checksum_file
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
@@ -166,13 +167,16 @@ def pack(
     out_dir: Path | None = None,
     compresslevel: int = DEFAULT_COMPRESSION_LEVEL,
     cancel: threading.Event | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> PackResult:
-    """Pack `subdirs` of `data_dir` into `<name>-<version>.tar.gz` plus its checksum file."""
+    """Pack `subdirs` of `data_dir` into `<name>-<version>.tar.gz` plus its checksum file (with `provenance`)."""
     out_dir = out_dir or data_dir
     tarball = out_dir / tarball_name(name, version)
     log.info("packing {} into {}", ", ".join(subdirs), tarball)
     size, sha256 = write_tarball(data_dir, subdirs, tarball, compresslevel, cancel=cancel)
-    record = ChecksumRecord(name=name, version=version, size=size, sha256=sha256, subdirs=tuple(subdirs))
+    record = ChecksumRecord(
+        name=name, version=version, size=size, sha256=sha256, subdirs=tuple(subdirs), provenance=provenance
+    )
     try:
         checksum_file = write_checksum_file(record, out_dir)
     except BaseException:

@@ -2,8 +2,10 @@
 
 The checksum file `<name>-<version>.json` holds one dataset's entry in the same
 shape as an entry of armory's `cached_datasets.json` (`sha256`, `size`,
-`subdir`, `url`, `version`), plus `name` and `tarball`. `subdir` is a string
-for one subdirectory and a list for several, as armory writes it.
+`subdir`, `url`, `version`), plus `name`, `tarball` and, for builds made by
+this version, `provenance` (dsbuild.provenance); the index gets none of these.
+`subdir` is a string for one subdirectory and a list for several, as armory
+writes it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -36,6 +38,7 @@ class ChecksumRecord:
     subdirs: tuple[str, ...]
     url: str | None = None
     tarball: str = field(default="")
+    provenance: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         if not self.tarball:
@@ -57,10 +60,11 @@ class ChecksumRecord:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "tarball": self.tarball, **self.index_entry()}
+        extra = {"provenance": self.provenance} if self.provenance is not None else {}
+        return {"name": self.name, "tarball": self.tarball, **self.index_entry(), **extra}
 
     def with_url(self, url: str | None) -> ChecksumRecord:
-        return ChecksumRecord(self.name, self.version, self.size, self.sha256, self.subdirs, url, self.tarball)
+        return replace(self, url=url)
 
     @classmethod
     def from_json(cls, data: Any, source: str = "checksum file") -> ChecksumRecord:
@@ -99,7 +103,15 @@ class ChecksumRecord:
         tarball = data.get("tarball", expected_tarball)
         if tarball != expected_tarball:
             raise bad(f"tarball {tarball!r} should be {expected_tarball!r}")
-        return cls(name, version, size, sha256, tuple(subdirs), url, tarball)
+        provenance = data.get("provenance")
+        if provenance is not None:
+            from dsbuild.provenance import ProvenanceError, parse
+
+            try:
+                parse(provenance, name, version)
+            except ProvenanceError as exc:
+                raise bad(f"invalid provenance: {exc}") from None
+        return cls(name, version, size, sha256, tuple(subdirs), url, tarball, provenance)
 
 
 def valid_subdir(sub: object, name: str) -> bool:

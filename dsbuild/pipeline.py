@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from dsbuild.archive import PackResult, pack, remove_stale_temp_files
 from dsbuild.builders import check_builder_path
@@ -54,6 +55,7 @@ class BuildOptions:
     verify_all: bool = False
     compresslevel: int = DEFAULT_COMPRESSION_LEVEL
     tfds: TfdsOptions = field(default_factory=TfdsOptions)
+    command: tuple[str, ...] = ()  # the user's command line, for the provenance
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,16 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
                 tarball=data_dir / record.tarball,
                 checksum_file=data_dir / record.file_name,
             )
+        # Only a build made in this run has a known provenance; a reused one may not match these options.
+        provenance = None if reused else _provenance(entry, options)
         packed = pack(
-            data_dir, built.name, built.version, built.subdirs, compresslevel=options.compresslevel, cancel=cancel
+            data_dir,
+            built.name,
+            built.version,
+            built.subdirs,
+            compresslevel=options.compresslevel,
+            cancel=cancel,
+            provenance=provenance,
         )
         return BuildOutcome(
             entry.name,
@@ -199,6 +209,24 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             tarball=packed.tarball,
             checksum_file=packed.checksum_file,
         )
+
+
+def _provenance(entry: CatalogEntry, options: BuildOptions) -> dict[str, Any]:
+    from dsbuild.provenance import BuildInputs, collect
+
+    tfds = options.tfds
+    return collect(
+        BuildInputs(
+            name=entry.name,
+            version=entry.version,
+            folder=entry.source.folder if entry.source else None,
+            config=tfds.config,
+            file_format=tfds.file_format,
+            compression_level=options.compresslevel,
+            max_examples_per_split=tfds.max_examples_per_split,
+            command=options.command,
+        )
+    )
 
 
 @dataclass(frozen=True)

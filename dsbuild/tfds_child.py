@@ -7,6 +7,9 @@ importing it at all.
     python -m dsbuild.tfds_child --verify '{"data_dir": ..., "name": ..., "version": ...,
         "all_examples": false, "result": FILE}' -- build TARGET --data_dir DIR ...
 
+Examples are serialized deterministically (dsbuild.determinism) unless the
+request says `"deterministic": false` (only the benchmark does, to measure it).
+
 Exit code: tfds's own; or VERIFY_FAILED after a successful build that does not
 verify, with the reason written to the result file.
 """
@@ -27,6 +30,15 @@ def main(argv: list[str]) -> int:
     request = json.loads(argv[1])
     sys.argv = ["tfds", *argv[3:]]
     from tensorflow_datasets.scripts.cli import main as tfds_cli
+
+    if request.get("deterministic", True):
+        from dsbuild import determinism
+
+        try:
+            determinism.apply()
+        except determinism.PatchPointMovedError as exc:
+            Path(request["result"]).write_text(str(exc), encoding="utf-8")
+            return VERIFY_FAILED
 
     try:
         tfds_cli.launch_cli()

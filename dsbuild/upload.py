@@ -26,7 +26,7 @@ from dsbuild.checksums import (
     write_json_atomic,
 )
 from dsbuild.defaults import Status
-from dsbuild.errors import ChecksumError, UsageError
+from dsbuild.errors import ChecksumError, RemoteConflictError, UsageError
 from dsbuild.log import log
 from dsbuild.pack_only import pack_built
 from dsbuild.paths import (
@@ -38,6 +38,7 @@ from dsbuild.paths import (
     tarball_name,
     temp_sibling,
 )
+from dsbuild.published_provenance import conflict_with_provenance, describes_same_tarball, published_record
 from dsbuild.remote import RemoteOptions
 
 
@@ -214,9 +215,13 @@ def upload(
     published = []
     for tarball, digest, record in prepared:
         key = options.tarball_key(record.name, record.version)
-        status = s3_transfer.upload_file(
-            client, tarball, bucket, key, digest, force=force, public=options.public, progress=options.progress
-        )
+        try:
+            status = s3_transfer.upload_file(
+                client, tarball, bucket, key, digest, force=force, public=options.public, progress=options.progress
+            )
+        except RemoteConflictError as exc:
+            remote = published_record(client, checksum_bucket, options.checksum_key(record.name, record.version))
+            raise conflict_with_provenance(exc, record, remote) from None
         final = record.with_url(s3.s3_url(bucket, key))
         checksum_status, checksum_url = _publish_checksum_file(client, tarball, final, checksum_bucket, options, force)
         published.append(final)
@@ -263,6 +268,11 @@ def _publish_checksum_file(
     """Upload the checksum file (with its URL) last; the local copy gets the URL only once it is published."""
     final_path = tarball.with_name(record.file_name)
     key = options.checksum_key(record.name, record.version)
+    # A byte-identical rebuild: the published checksum file already announces these bytes.
+    if describes_same_tarball(record, published_record(client, bucket, key)):
+        log.info("{} is up to date", s3.s3_url(bucket, key))
+        write_json_atomic(final_path, record.to_json())
+        return Status.UP_TO_DATE, s3.s3_url(bucket, key)
     staged = temp_sibling(final_path)
     try:
         write_json_atomic(staged, record.to_json())
