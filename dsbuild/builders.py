@@ -35,12 +35,20 @@ class BuilderSource:
 
     @property
     def versions(self) -> tuple[str, ...]:
-        """Every version the builder can build: VERSION first, then SUPPORTED_VERSIONS."""
-        return (self.version, *(v for v in self.supported_versions if v != self.version))
+        """Every version `tfds build` will generate: VERSION, and the highest of SUPPORTED_VERSIONS if higher.
+
+        TFDS refuses to generate any other supported version ("too old"); those stay readable only.
+        """
+        highest = max((self.version, *self.supported_versions), key=_version_key)
+        return (self.version,) if highest == self.version else (self.version, highest)
 
     @property
     def folder(self) -> Path:
         return self.module.parent
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def camelcase_to_snakecase(name: str) -> str:

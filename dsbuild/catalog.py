@@ -135,7 +135,9 @@ def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
 def load_catalog(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
     """All supported datasets by name; armory's folders shadow TFDS-core builders of the same name."""
     armory = _armory_versions()
-    catalog = {name: CatalogEntry(name, TFDS_CORE, version, armory.get(name)) for name, version in TFDS_CORE_DATASETS.items()}
+    catalog = {
+        name: CatalogEntry(name, TFDS_CORE, version, armory.get(name)) for name, version in TFDS_CORE_DATASETS.items()
+    }
     catalog.update(scan_builder_folders(root))
     return dict(sorted(catalog.items()))
 

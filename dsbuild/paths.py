@@ -43,7 +43,7 @@ def check_name(name: str) -> str:
     return name
 
 
-_NAME_AT_VERSION_RE = re.compile(rf"^(?P<name>[^:]+):(?P<version>[^:]*)$")
+_NAME_AT_VERSION_RE = re.compile(r"^(?P<name>[^:]+):(?P<version>[^:]*)$")
 
 
 def split_name_version(text: str) -> tuple[str, str | None]:

@@ -112,7 +112,7 @@ def test_list_shows_categories_versions_and_build_state(tmp_path: Path, capsys) 
     assert rows["speech_commands"][1:] == ["tfds-core", "0.0.3*", "0.0.2", "no", "no"]
     assert rows["librispeech"][1:4] == ["tfds-core", "2.1.2*", "2.1.0"]
     assert rows["digit"][1:] == ["standard", "1.0.8*", "1.0.8", "yes", "yes"]
-    assert rows["carla_over_obj_det_dev"][1:4] == ["adversarial", "2.0.1*,1.0.0", "2.0.1"]
+    assert rows["carla_over_obj_det_dev"][1:4] == ["adversarial", "1.0.0,2.0.1*", "2.0.1"]
     assert rows["resisc45"][3] == "-"  # armory-testbed has no loader named resisc45
     assert rows["apricot_dev"][1] == "adversarial"
     assert "* default version" in out

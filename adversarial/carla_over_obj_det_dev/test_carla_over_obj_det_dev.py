@@ -1,4 +1,4 @@
-"""Offline builds of carla_over_obj_det_dev 2.0.1 (default, armory-testbed's) and 1.0.0 from dummy_data."""
+"""Offline builds of carla_over_obj_det_dev 1.0.0 (the class's VERSION) and 2.0.1 (build.py's default) from dummy_data."""
 
 from __future__ import annotations
 
@@ -31,14 +31,13 @@ def _download_urls_of(builder: tfds.core.DatasetBuilder) -> set[str]:
 
 
 class CarlaOverObjDetDevTest(tfds.testing.DatasetBuilderTestCase):
-    """Version 1.0.0 (armory tfdsv4, Eval6): no max_depth_perturb_meters."""
+    """The class's VERSION 1.0.0 (armory tfdsv4): no max_depth_perturb_meters."""
 
     DATASET_CLASS = builder_module.CarlaOverObjDetDev
-    VERSION = "1.0.0"
     SPLITS = {_SPLIT: 2}
     DL_EXTRACT_RESULT = _TREE
 
-    def test_version_reads_its_archive(self) -> None:
+    def test_default_version_reads_its_archive(self) -> None:
         self.assertEqual(str(self.builder.version), "1.0.0")
         self.assertNotIn("max_depth_perturb_meters", self.builder.info.features["patch_metadata"])
         self.assertEqual(_download_urls_of(self.builder), {builder_module._URLS["1.0.0"]})
@@ -68,9 +67,10 @@ class CarlaOverObjDetDevTest(tfds.testing.DatasetBuilderTestCase):
 
 
 class CarlaOverObjDetDev201Test(tfds.testing.DatasetBuilderTestCase):
-    """Default version 2.0.1 (armory-testbed's): adds max_depth_perturb_meters, reads the 2.0.1 archive."""
+    """Version 2.0.1 (armory-testbed's, build.py's default): adds max_depth_perturb_meters, reads the 2.0.1 archive."""
 
     DATASET_CLASS = builder_module.CarlaOverObjDetDev
+    VERSION = "2.0.1"
     SPLITS = {_SPLIT: 2}
     DL_EXTRACT_RESULT = _TREE
 
