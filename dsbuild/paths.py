@@ -60,6 +60,15 @@ def split_name_version(text: str) -> tuple[str, str | None]:
     return check_name(match["name"]), match["version"]
 
 
+DATASET_REF_RE = re.compile(rf"^(?P<name>{NAME_RE.pattern[1:-1]})(?:[:-](?P<version>{VERSION_RE.pattern[1:-1]}))?$")
+
+
+def dataset_ref(text: str) -> tuple[str, str | None] | None:
+    """(name, version or None) if `text` is NAME, NAME:VERSION or NAME-VERSION; None if it is not (a path?)."""
+    match = DATASET_REF_RE.fullmatch(text)
+    return (match["name"], match["version"]) if match else None
+
+
 def check_config(config: str) -> str:
     if not CONFIG_RE.match(config) or ".." in config:
         raise InvalidNameError(f"invalid builder config name {config!r}")
