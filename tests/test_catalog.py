@@ -191,3 +191,16 @@ def test_every_supported_version_has_sources_and_a_release_note(catalog) -> None
             urls = re.findall(rf'"{re.escape(version)}": "(https://[^"]+)"', text)
             assert urls, f"{entry.name} {version}: no source URL in the builder"
             assert all(url in tsv for url in urls), f"{entry.name} {version}: {urls} not in checksums.tsv"
+
+
+def test_a_version_needs_only_its_own_sources(catalog) -> None:
+    """carla_over_obj_det_dev lists both versions' archives; each build fetches (and preflight checks) one."""
+    from dsbuild.preflight import listed_files, rebuild_command
+
+    for asked, archive, command in (
+        ("carla_over_obj_det_dev", "carla_over_od_dev_2.0.1.tar.gz", "-ds carla_over_obj_det_dev"),
+        ("carla_over_obj_det_dev:1.0.0", "carla_over_od_dev_1.0.0.tar.gz", "-ds carla_over_obj_det_dev:1.0.0"),
+    ):
+        entry = lookup(catalog, asked)
+        assert [f.url.rsplit("/", 1)[-1] for f in listed_files(entry) or []] == [archive]
+        assert rebuild_command(entry).endswith(command)
