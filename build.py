@@ -28,7 +28,14 @@ exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 130 
 def make_parser() -> argparse.ArgumentParser:
     parser = new_parser("build.py", __doc__, EPILOG)
     what = parser.add_argument_group("what to do (-ds and -lcs may be combined)")
-    what.add_argument("-ds", "--dataset", nargs="+", default=[], metavar="NAME", help="supported dataset(s), or `all`")
+    what.add_argument(
+        "-ds",
+        "--dataset",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="supported dataset(s) (NAME or NAME:VERSION), or `all`",
+    )
     what.add_argument(
         "-lcs",
         "--local-class-path",
@@ -43,7 +50,7 @@ def make_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[],
         metavar="NAME_OR_DIR",
-        help="verify and pack datasets already built (a name in the data dir, or a <name>/<version> directory)",
+        help="verify and pack datasets already built (NAME, NAME:VERSION or NAME-VERSION in the data dir, or a <name>/<version> directory)",
     )
     what.add_argument(
         "--card-only",

@@ -28,7 +28,7 @@ def make_parser() -> argparse.ArgumentParser:
         "targets",
         nargs="+",
         metavar="NAME",
-        help="dataset names (NAME or NAME-VERSION), checksum file paths, or s3:// URLs of checksum files",
+        help="dataset names (NAME, NAME:VERSION or NAME-VERSION), checksum file paths, or s3:// URLs of checksum files",
     )
     add_options(parser, OUTPUT_DIRECTORY, *REMOTE)
     parser.add_argument("--public", action="store_true", help="anonymous, unsigned requests (public datasets)")
@@ -38,6 +38,15 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--card-examples", type=int, default=8, metavar="N", help="examples per split on the card (default: 8)"
+    )
+    parser.add_argument(
+        "--armory-checksums",
+        nargs="?",
+        const="",
+        metavar="DIR_OR_FILE",
+        help="look names up in armory-testbed's checksum lines (<name>.txt: BUCKET KEY SIZE SHA256) instead: "
+        "a directory of them or one file (default: the installed armory-testbed's cached_s3_checksums/); "
+        "anonymous access",
     )
     add_options(parser, VERBOSITY)
     return parser
@@ -55,9 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         from dsbuild.paths import resolve_data_dir
         from dsbuild.remote import RemoteOptions, human_size
 
-        options = RemoteOptions(**remote_settings(args))
+        settings = remote_settings(args)
+        armory_checksums = None
+        if args.armory_checksums is not None:
+            armory_checksums = _armory_checksums(args.armory_checksums)
+            settings["public"] = True  # armory publishes to a public bucket: anonymous, unsigned requests
+        options = RemoteOptions(**settings)
         data_dir = resolve_data_dir(args.output_directory)
-        for r in download(data_dir, args.targets, options, overwrite=args.overwrite):
+        results = download(data_dir, args.targets, options, overwrite=args.overwrite, armory_checksums=armory_checksums)
+        for r in results:
             where = ", ".join(str(data_dir / sub) for sub in r.subdirs)
             if r.status == Status.ALREADY_PRESENT:
                 print(f"{r.name} {r.version}: already present in {where} (matches {r.source}; nothing downloaded)")
@@ -79,6 +94,20 @@ def _card(data_dir, name: str, version: str, examples: int) -> None:  # data_dir
     path = write_card_or_warn(built, examples) if built is not None else None
     if path is not None:
         print(f"  dataset card: {path}")
+
+
+def _armory_checksums(raw: str):  # -> Path
+    from pathlib import Path
+
+    from dsbuild.armory_compat import default_checksums_dir
+    from dsbuild.errors import UsageError
+
+    if raw:
+        return Path(raw).expanduser().absolute()
+    found = default_checksums_dir()
+    if found is None:
+        raise UsageError("armory-testbed is not installed here: give --armory-checksums DIR_OR_FILE")
+    return found
 
 
 if __name__ == "__main__":

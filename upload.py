@@ -28,7 +28,7 @@ def make_parser() -> argparse.ArgumentParser:
         "targets",
         nargs="*",
         metavar="NAME_OR_PATH",
-        help="dataset names, tarball paths or built dataset directories (default: all unpublished tarballs)",
+        help="dataset names (NAME, NAME:VERSION or NAME-VERSION), tarball paths or built dataset directories (default: all unpublished tarballs)",
     )
     add_options(parser, OUTPUT_DIRECTORY, *REMOTE)
     parser.add_argument("--public", action="store_true", help="make the objects readable anonymously (public-read)")
@@ -36,6 +36,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print what would be uploaded, with sizes; touch nothing"
     )
     parser.add_argument("--force", action="store_true", help="replace a remote object that differs")
+    parser.add_argument(
+        "--armory-checksums-dir",
+        metavar="DIR",
+        help="also write armory-testbed's checksum line <name>.txt (BUCKET KEY SIZE SHA256) for each published "
+        "tarball into DIR, for armory's cached_s3_checksums/",
+    )
     add_options(parser, VERBOSITY)
     return parser
 
@@ -66,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r.name} {r.version}: uploaded {r.tarball.name} ({size}) to {r.tarball_url}")
             if r.status not in (Status.DRY_RUN, Status.DRY_RUN_PACK):
                 print(f"  checksum file: {r.checksum_url} ({r.checksum_status})")
+        if args.armory_checksums_dir:
+            from pathlib import Path
+
+            from dsbuild.armory_checksums import write_for_uploads
+
+            for path, line in write_for_uploads(Path(args.armory_checksums_dir), results, dry_run=args.dry_run):
+                verb = "would write" if args.dry_run else "armory checksum line:"
+                print(f"  {verb} {path}: {line.strip()}")
         return 0
 
     return run_command(work, args.verbosity)

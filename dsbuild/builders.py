@@ -10,6 +10,7 @@ every problem found is reported at once.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +29,26 @@ class BuilderSource:
     module: Path
     class_name: str
     version: str
+    supported_versions: tuple[str, ...] = ()  # SUPPORTED_VERSIONS, besides VERSION
+    default_version: str | None = None  # "Default version: X.Y.Z" in the module docstring, with
+    default_reason: str = ""  # the reason given after it (build.py --list shows both)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Every version `tfds build` will generate: VERSION, and the highest of SUPPORTED_VERSIONS if higher.
+
+        TFDS refuses to generate any other supported version ("too old"); those stay readable only.
+        """
+        highest = max((self.version, *self.supported_versions), key=_version_key)
+        return (self.version,) if highest == self.version else (self.version, highest)
 
     @property
     def folder(self) -> Path:
         return self.module.parent
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def camelcase_to_snakecase(name: str) -> str:
@@ -94,6 +111,36 @@ def _literal_version(cls: ast.ClassDef) -> tuple[str | None, str | None]:
     return None, f'class {cls.name} has no VERSION; add VERSION = tfds.core.Version("1.0.0")'
 
 
+def _supported_versions(cls: ast.ClassDef) -> tuple[tuple[str, ...], str | None]:
+    """(versions, problem) from `SUPPORTED_VERSIONS = [tfds.core.Version("1.0.0"), "2.0.0", ...]`."""
+    for stmt in cls.body:
+        if not (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "SUPPORTED_VERSIONS" for t in stmt.targets)
+        ):
+            continue
+        if not isinstance(stmt.value, ast.List | ast.Tuple):
+            return (), f"SUPPORTED_VERSIONS of class {cls.name} must be a literal list of versions"
+        versions: list[str] = []
+        for item in stmt.value.elts:
+            if isinstance(item, ast.Call) and _base_name(item.func) == "Version" and item.args:
+                item = item.args[0]
+            if not (isinstance(item, ast.Constant) and isinstance(item.value, str) and VERSION_RE.match(item.value)):
+                return (), f"SUPPORTED_VERSIONS of class {cls.name} must list literal MAJOR.MINOR.PATCH versions"
+            versions.append(item.value)
+        return tuple(versions), None
+    return (), None
+
+
+_DEFAULT_VERSION_RE = re.compile(r"^Default version: (?P<version>\d+\.\d+\.\d+)\b[\s:;,.-]*(?P<reason>.*)$", re.M)
+
+
+def _default_version(tree: ast.Module) -> tuple[str | None, str]:
+    """A builder overrides armory's requested version only with a stated reason in its docstring."""
+    match = _DEFAULT_VERSION_RE.search(ast.get_docstring(tree) or "")
+    return (match["version"], match["reason"].strip()) if match else (None, "")
+
+
 def check_builder_file(module: Path) -> BuilderSource:
     """Check one builder module; raise BuilderCheckError listing every problem."""
     where = str(module)
@@ -123,6 +170,7 @@ def check_builder_file(module: Path) -> BuilderSource:
         if isinstance(node, ast.ClassDef) and any(_base_name(b) in BUILDER_BASES for b in node.bases)
     ]
     version: str | None = None
+    supported: tuple[str, ...] = ()
     class_name = ""
     if not classes:
         problems.append(
@@ -146,10 +194,27 @@ def check_builder_file(module: Path) -> BuilderSource:
         version, problem = _literal_version(cls)
         if problem:
             problems.append(f"{where}:{cls.lineno}: {problem}")
+        supported, problem = _supported_versions(cls)
+        if problem:
+            problems.append(f"{where}:{cls.lineno}: {problem}")
+    default_version, default_reason = _default_version(tree)
+    if default_version is not None and version is not None and default_version not in (version, *supported):
+        problems.append(
+            f"{where}: docstring names default version {default_version}, which the builder does not build "
+            f"(VERSION {version}, SUPPORTED_VERSIONS {list(supported)})"
+        )
     if problems:
         raise BuilderCheckError(problems)
     assert version is not None
-    return BuilderSource(name=expected, module=module, class_name=class_name, version=version)
+    return BuilderSource(
+        name=expected,
+        module=module,
+        class_name=class_name,
+        version=version,
+        supported_versions=supported,
+        default_version=default_version,
+        default_reason=default_reason,
+    )
 
 
 def _camel(snake: str) -> str:

@@ -3,19 +3,23 @@
 Two kinds: the armory builder folders found in `datasets/` (standard) and
 `adversarial/`, read with `ast` through `dsbuild.builders`; and the TFDS-core
 datasets armory uses, built by TFDS's own builders at the version the pinned
-TFDS builds. The facts (versions, armory's published versions) were copied from
-armory's dataset records; nothing here reads them at run time.
+TFDS builds.
+
+Each entry can build one or more versions (a builder's VERSION plus its
+SUPPORTED_VERSIONS). The default is the version the installed armory-testbed's
+loader requests, read from its files at run time (`dsbuild.armory_compat`),
+unless the builder's docstring says `Default version: X.Y.Z` with a reason.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsbuild.builders import BuilderSource, check_builder_file, find_builder_file
 from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError, UsageError
-from dsbuild.paths import check_name
+from dsbuild.paths import check_name, split_name_version
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CATEGORY_DIRS = {"standard": "datasets", "adversarial": "adversarial"}
@@ -26,10 +30,26 @@ TFDS_CORE = "tfds-core"
 class CatalogEntry:
     name: str
     category: str  # "tfds-core", "standard" or "adversarial"
-    version: str  # the version this project builds
-    armory_version: str  # the version armory publishes
+    version: str  # the version this entry builds: the default, or the one asked for with NAME:VERSION
+    armory_version: str | None  # what armory-testbed's loader requests; None: no loader for it
     source: BuilderSource | None = None  # None: built by TFDS's own registered builder
     problems: tuple[str, ...] = ()  # a builder folder that fails the checks: reported when it is asked for
+    versions: tuple[str, ...] = ()  # every buildable version (empty: just `version`)
+    default_version: str = ""  # empty: `version`
+    default_reason: str = ""  # why the default is not armory's requested version
+
+    @property
+    def buildable(self) -> tuple[str, ...]:
+        return self.versions or (self.version,)
+
+    @property
+    def default(self) -> str:
+        return self.default_version or self.version
+
+    @property
+    def needs_version_argument(self) -> bool:
+        """True when `tfds build` must be asked for `version` by name (it is not the builder's VERSION)."""
+        return self.source is not None and self.version != self.source.version
 
     @property
     def tfds_target(self) -> str:
@@ -37,19 +57,49 @@ class CatalogEntry:
         return str(self.source.folder) if self.source else self.name
 
 
-# name -> (version TFDS 4.9.10 builds, version armory publishes). A test checks the
-# first against the installed TFDS, so an upgrade that changes one is caught.
-TFDS_CORE_DATASETS: dict[str, tuple[str, str]] = {
-    "mnist": ("3.0.1", "3.0.1"),
-    "cifar10": ("3.0.2", "3.0.2"),
-    "cifar100": ("3.0.2", "3.0.2"),
-    "imagenette": ("1.0.0", "1.0.0"),
-    "so2sat": ("2.1.0", "2.1.0"),
-    "coco": ("1.1.0", "1.1.0"),
-    "speech_commands": ("0.0.3", "0.0.2"),
-    "librispeech": ("2.1.2", "2.1.0"),
-    "ucf101": ("2.0.0", "2.0.0"),
+# name -> the version TFDS 4.9.10 builds. A test checks it against the installed
+# TFDS, so an upgrade that changes one is caught. armory's versions are read at run time.
+TFDS_CORE_DATASETS: dict[str, str] = {
+    "mnist": "3.0.1",
+    "cifar10": "3.0.2",
+    "cifar100": "3.0.2",
+    "imagenette": "1.0.0",
+    "so2sat": "2.1.0",
+    "coco": "1.1.0",
+    "speech_commands": "0.0.3",
+    "librispeech": "2.1.2",
+    "ucf101": "2.0.0",
 }
+
+
+def _armory_versions() -> dict[str, str]:
+    from dsbuild.armory_compat import loader_requests
+
+    return {name: request.version for name, request in loader_requests().items()}
+
+
+def choose_default(source: BuilderSource, armory_version: str | None) -> str:
+    """The builder's stated default, else armory's requested version if buildable, else VERSION."""
+    if source.default_version:
+        return source.default_version
+    if armory_version in source.versions:
+        return armory_version
+    return source.version
+
+
+def _folder_entry(source: BuilderSource, category: str, armory_version: str | None) -> CatalogEntry:
+    default = choose_default(source, armory_version)
+    reason = source.default_reason if source.default_version and default != armory_version else ""
+    return CatalogEntry(
+        source.name,
+        category,
+        default,
+        armory_version,
+        source,
+        versions=source.versions,
+        default_version=default,
+        default_reason=reason,
+    )
 
 
 def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
@@ -60,6 +110,7 @@ def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
     name are an error at once.
     """
     entries: dict[str, CatalogEntry] = {}
+    armory = _armory_versions()
     for category, dirname in CATEGORY_DIRS.items():
         base = root / dirname
         if not base.is_dir():
@@ -69,7 +120,7 @@ def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
                 source = check_builder_file(find_builder_file(folder))
             except (BuilderCheckError, UsageError) as exc:
                 problems = tuple(exc.problems) if isinstance(exc, BuilderCheckError) else (str(exc),)
-                entries.setdefault(folder.name, CatalogEntry(folder.name, category, "?", "?", None, problems))
+                entries.setdefault(folder.name, CatalogEntry(folder.name, category, "?", None, None, problems))
                 continue
             if source.name in entries:
                 other = entries[source.name].source
@@ -77,21 +128,35 @@ def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
                     f"dataset name {source.name!r} is defined twice: {other.folder if other else '?'} "
                     f"and {source.folder}; names must be unique across datasets/ and adversarial/"
                 )
-            entries[source.name] = CatalogEntry(source.name, category, source.version, source.version, source)
+            entries[source.name] = _folder_entry(source, category, armory.get(source.name))
     return entries
 
 
 def load_catalog(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
     """All supported datasets by name; armory's folders shadow TFDS-core builders of the same name."""
+    armory = _armory_versions()
     catalog = {
-        name: CatalogEntry(name, TFDS_CORE, version, armory_version)
-        for name, (version, armory_version) in TFDS_CORE_DATASETS.items()
+        name: CatalogEntry(name, TFDS_CORE, version, armory.get(name)) for name, version in TFDS_CORE_DATASETS.items()
     }
     catalog.update(scan_builder_folders(root))
     return dict(sorted(catalog.items()))
 
 
 def lookup(catalog: dict[str, CatalogEntry], name: str) -> CatalogEntry:
+    """The entry for `NAME`, `NAME:VERSION` or `NAME-VERSION`; an unbuildable version is a UsageError."""
+    name, version = split_name_version(name)
+    entry = _lookup_name(catalog, name)
+    if version is None or version == entry.version:
+        return entry
+    if version not in entry.buildable:
+        raise UsageError(
+            f"{name} has no version {version}: the supported versions are {', '.join(entry.buildable)} "
+            f"(default {entry.default}; see `python build.py --list`)"
+        )
+    return replace(entry, version=version)
+
+
+def _lookup_name(catalog: dict[str, CatalogEntry], name: str) -> CatalogEntry:
     if name not in catalog and name.lower() != name:
         # A case mistake (-ds Digit): suggest the real name rather than only reject the spelling.
         close = difflib.get_close_matches(name.lower(), catalog, n=3, cutoff=0.6)

@@ -17,10 +17,10 @@ from dsbuild.archive import extract_tarball
 from dsbuild.built_dataset import check_loads
 from dsbuild.checksums import ChecksumRecord, read_checksum_file, write_checksum_file
 from dsbuild.defaults import Status
-from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UsageError
+from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
-from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, temp_sibling
+from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
 from dsbuild.remote import RemoteOptions
 
 
@@ -72,6 +72,9 @@ def resolve_download_target(client: s3.Client, options: RemoteOptions, target: s
     if target.startswith("s3://"):
         bucket, key = s3.parse_s3_url(target)
         return _parse_record(s3_transfer.read_small_object(client, bucket, key), target), target
+    ref = dataset_ref(target)
+    if ref is not None and ref[1] is not None:
+        target = f"{ref[0]}-{ref[1]}"  # NAME:VERSION, TFDS's spelling, is NAME-VERSION here
     if NAME_RE.match(target):
         key = find_checksum_key(client, options, target)
         url = s3.s3_url(options.index_bucket, key)
@@ -113,18 +116,39 @@ def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord 
 
 
 def download(
-    data_dir: Path, targets: Sequence[str], options: RemoteOptions, *, overwrite: bool = False
+    data_dir: Path,
+    targets: Sequence[str],
+    options: RemoteOptions,
+    *,
+    overwrite: bool = False,
+    armory_checksums: Path | None = None,
 ) -> list[DownloadResult]:
+    """Fetch, verify and install each target. With `armory_checksums` (a `cached_s3_checksums/`
+    directory or one `<name>.txt`), names are looked up in armory-testbed's checksum lines instead."""
     if not targets:
         raise UsageError("name at least one dataset to download")
     client = s3.make_client(options.endpoint_url, anonymous=options.public)
-    resolved = [resolve_download_target(client, options, t) for t in targets]
+    if armory_checksums is not None:
+        resolved = [_resolve_armory(armory_checksums, t, data_dir) for t in targets]
+    else:
+        resolved = [(*resolve_download_target(client, options, t), None) for t in targets]
     data_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for record, source in resolved:
+    for record, source, location in resolved:
         with dataset_lock(data_dir, record.name):
-            results.append(_download_one(client, data_dir, record, source, options, overwrite))
+            results.append(_download_one(client, data_dir, record, source, options, overwrite, location))
     return results
+
+
+def _resolve_armory(checksums: Path, target: str, data_dir: Path) -> tuple[ChecksumRecord, str, tuple[str, str]]:
+    from dsbuild import armory_checksums
+
+    ref = dataset_ref(target)
+    if ref is None or ref[1] is not None:
+        raise UsageError(f"{target!r}: with --armory-checksums, name a dataset (armory keeps one version per name)")
+    checksum = armory_checksums.find(checksums, ref[0])
+    record = armory_checksums.record_for(checksum, str(data_dir))
+    return record, f"armory checksum file for {ref[0]} ({checksums})", (checksum.bucket, checksum.key)
 
 
 def _download_one(
@@ -134,6 +158,7 @@ def _download_one(
     source: str,
     options: RemoteOptions,
     overwrite: bool,
+    location: tuple[str, str] | None = None,
 ) -> DownloadResult:
     present = [sub for sub in record.subdirs if (data_dir / sub).exists()]
     if present:
@@ -146,11 +171,19 @@ def _download_one(
                 f"{data_dir / present[0]} already exists and is not the published {record.name} {record.version} "
                 f"({source}); kept it: pass --overwrite to replace it"
             )
-    bucket, key = _tarball_location(record, options)
+    bucket, key = location or _tarball_location(record, options)
     staged = temp_sibling(data_dir / record.tarball)
     try:
         s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
-        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads)
+        try:
+            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads)
+        except UnsafeArchiveError as exc:
+            if location is None:
+                raise
+            raise UnsafeArchiveError(
+                f"{exc}. An armory tarball must hold {record.subdirs[0]}/ under its one top directory "
+                f"{record.name}/, where armory-testbed's loaders look; other layouts are refused"
+            ) from None
     finally:
         staged.unlink(missing_ok=True)
     write_checksum_file(record, data_dir)

@@ -24,15 +24,36 @@ def built_status(data_dir: Path, entry: CatalogEntry) -> tuple[bool, bool]:
     return built is not None, has_tarball
 
 
+def versions_cell(entry: CatalogEntry) -> str:
+    """Every buildable version, the default marked with '*'."""
+    return ",".join(f"{v}*" if v == entry.default else v for v in entry.buildable)
+
+
 def list_lines(catalog: Mapping[str, CatalogEntry], data_dir: Path) -> list[str]:
-    """The --list table, one aligned line per dataset under a header, then the data dir."""
-    rows = [("NAME", "CATEGORY", "VERSION", "ARMORY", "BUILT", "TARBALL")]
+    """The --list table, one aligned line per dataset under a header, notes, then the data dir.
+
+    BUILT and TARBALL are about the default version. ARMORY is the version the
+    installed armory-testbed's loader requests ("-": it has no loader for it).
+    """
+    rows = [("NAME", "CATEGORY", "VERSIONS", "ARMORY", "BUILT", "TARBALL")]
+    notes: list[str] = []
     for entry in catalog.values():
         built, tarball = built_status(data_dir, entry)
-        armory = entry.armory_version if entry.armory_version != entry.version else "same"
+        armory = entry.armory_version or "-"
         rows.append(
-            (entry.name, entry.category, entry.version, armory, "yes" if built else "no", "yes" if tarball else "no")
+            (
+                entry.name,
+                entry.category,
+                versions_cell(entry),
+                armory,
+                "yes" if built else "no",
+                "yes" if tarball else "no",
+            )
         )
+        if entry.default_reason:
+            notes.append(f"  {entry.name}: default {entry.default}, armory asks {armory}: {entry.default_reason}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return [*lines, "", f"data dir: {data_dir}"]
+    if notes:
+        lines += ["", "default differs from armory's on purpose:", *notes]
+    return [*lines, "", "* default version (`build.py -ds NAME:VERSION` builds another)", f"data dir: {data_dir}"]

@@ -15,7 +15,7 @@ from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, fi
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import NotBuiltError
 from dsbuild.lock import dataset_lock
-from dsbuild.paths import NAME_RE, tarball_name
+from dsbuild.paths import dataset_ref, tarball_name
 
 if TYPE_CHECKING:
     from dsbuild.catalog import CatalogEntry
@@ -24,13 +24,17 @@ if TYPE_CHECKING:
 def resolve_pack_targets(
     catalog: Mapping[str, CatalogEntry], data_dir: Path, targets: Sequence[str]
 ) -> list[BuiltDataset]:
-    """Built datasets for --pack-only: a dataset name (in the data dir) or a built directory."""
+    """Built datasets for --pack-only: a dataset name, NAME:VERSION or NAME-VERSION (in the data dir),
+    or a built directory."""
     found: list[BuiltDataset] = []
-    for target in targets:
-        if not NAME_RE.match(target):  # not a dataset name, so a directory
-            found.append(from_directory(Path(target)))
+    for raw in targets:
+        ref = dataset_ref(raw)
+        if ref is None:  # not a dataset name, so a directory
+            found.append(from_directory(Path(raw)))
             continue
-        version = catalog[target].version if target in catalog else None
+        target, version = ref
+        if version is None:
+            version = catalog[target].version if target in catalog else None
         built = find_built(data_dir, target, version)
         if built is None:
             where = f"{data_dir / target / version}" if version else f"{data_dir / target}"

@@ -43,6 +43,32 @@ def check_name(name: str) -> str:
     return name
 
 
+_NAME_AT_VERSION_RE = re.compile(r"^(?P<name>[^:]+):(?P<version>[^:]*)$")
+
+
+def split_name_version(text: str) -> tuple[str, str | None]:
+    """`NAME`, `NAME:VERSION` (TFDS's spelling) or `NAME-VERSION` (the tarball's) -> (name, version or None).
+
+    Dataset names never hold ':' or '-', so the split is unambiguous; a bad
+    version is an InvalidNameError naming the expected form.
+    """
+    match = _NAME_AT_VERSION_RE.match(text) or NAME_VERSION_RE.match(text)
+    if match is None:
+        return text, None
+    if not VERSION_RE.match(match["version"]):
+        raise InvalidNameError(f"invalid version in {text!r}: use NAME:MAJOR.MINOR.PATCH, e.g. mnist:3.0.1")
+    return check_name(match["name"]), match["version"]
+
+
+DATASET_REF_RE = re.compile(rf"^(?P<name>{NAME_RE.pattern[1:-1]})(?:[:-](?P<version>{VERSION_RE.pattern[1:-1]}))?$")
+
+
+def dataset_ref(text: str) -> tuple[str, str | None] | None:
+    """(name, version or None) if `text` is NAME, NAME:VERSION or NAME-VERSION; None if it is not (a path?)."""
+    match = DATASET_REF_RE.fullmatch(text)
+    return (match["name"], match["version"]) if match else None
+
+
 def check_config(config: str) -> str:
     if not CONFIG_RE.match(config) or ".." in config:
         raise InvalidNameError(f"invalid builder config name {config!r}")

@@ -42,6 +42,7 @@ from dsbuild.tfds_build import (
     run_tfds_build,
     stop_all_builds,
     tfds_command,
+    versioned_target,
 )
 
 LOCAL = "local"
@@ -71,7 +72,8 @@ class BuildOutcome:
 
 
 def resolve(catalog: dict[str, CatalogEntry], names: Sequence[str], local_paths: Sequence[str]) -> list[CatalogEntry]:
-    """Catalog entries for -ds names (`all` for every one) and checked -lcs paths, in order, deduplicated."""
+    """Catalog entries for -ds names (`all` for every one; NAME:VERSION for another buildable version)
+    and checked -lcs paths, in order, deduplicated."""
     entries: list[CatalogEntry] = []
     for name in names:
         if name == "all":
@@ -80,16 +82,16 @@ def resolve(catalog: dict[str, CatalogEntry], names: Sequence[str], local_paths:
             entries.append(lookup(catalog, name))
     for raw in local_paths:
         source = check_builder_path(Path(raw))
-        entries.append(CatalogEntry(source.name, LOCAL, source.version, source.version, source))
-    unique: dict[str, CatalogEntry] = {}
+        entries.append(CatalogEntry(source.name, LOCAL, source.version, None, source, versions=source.versions))
+    unique: dict[tuple[str, str], CatalogEntry] = {}
     for entry in entries:
-        previous = unique.get(entry.name)
+        previous = next((e for (n, _), e in unique.items() if n == entry.name), None)
         if previous is not None and previous.tfds_target != entry.tfds_target:
             raise UsageError(
                 f"two different builders are named {entry.name!r}: {previous.tfds_target} and {entry.tfds_target}; "
                 "build them into different output directories"
             )
-        unique[entry.name] = entry
+        unique[(entry.name, entry.version)] = entry
     return list(unique.values())
 
 
@@ -136,9 +138,15 @@ def _run_build(entry: CatalogEntry, options: BuildOptions) -> BuiltDataset:
         tfds_options = replace(tfds_options, force_checksums_validation=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
-    cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
+    sys_path = None
+    if entry.needs_version_argument:
+        assert entry.source is not None
+        target, imports, sys_path = versioned_target(entry.source.module, entry.name, entry.version)
+        cmd = tfds_command(target, data_dir, tfds_options, imports=imports)
+    else:
+        cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
     verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
-    seconds = run_tfds_build(cmd, log_path, data_dir / entry.name, verify=verify)
+    seconds = run_tfds_build(cmd, log_path, data_dir / entry.name, verify=verify, sys_path=sys_path)
     log.info("tfds build of {} finished and loaded in {:.1f} s", entry.name, seconds)
     built = find_built(data_dir, entry.name, entry.version)
     if built is None:  # the child checked it; something removed it since

@@ -102,7 +102,10 @@ def listed_files(entry: CatalogEntry) -> list[SourceFile] | None:
         path = None
     if path is None or not path.is_file():
         return None
-    return parse_checksums(path.read_text(encoding="utf-8"))
+    files = parse_checksums(path.read_text(encoding="utf-8"))
+    # A builder of several versions lists every version's sources; a build fetches only its own.
+    others = [v for v in entry.buildable if v != entry.version]
+    return [f for f in files if entry.version in f.url or not any(v in f.url for v in others)]
 
 
 def _tfds_checksum_tag(sha256: str) -> str:
@@ -258,6 +261,8 @@ def rebuild_command(entry: CatalogEntry) -> str:
     """The build.py command that builds `entry` alone."""
     if entry.source is not None and entry.category == "local":
         return f"python build.py -lcs {shlex.quote(str(entry.source.folder))}"
+    if entry.version != entry.default:
+        return f"python build.py -ds {entry.name}:{entry.version}"
     return f"python build.py -ds {entry.name}"
 
 

@@ -50,13 +50,17 @@ class TfdsOptions:
     beam_pipeline_options: str | None = None
 
 
-def tfds_command(target: str, data_dir: Path, options: TfdsOptions) -> list[str]:
+def tfds_command(target: str, data_dir: Path, options: TfdsOptions, imports: str | None = None) -> list[str]:
     """The argv for `tfds build`, run by this interpreter.
 
-    `target` is a validated dataset name or an absolute path, so it can never be
-    taken for an option.
+    `target` is a validated dataset name (`name:version` with `imports`) or an
+    absolute path, so it can never be taken for an option. `tfds build PATH`
+    builds only the default VERSION; another version is built as
+    `tfds build --imports MODULE name:version` (see `versioned_target`).
     """
     cmd = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build", target]
+    if imports is not None:
+        cmd += ["--imports", imports]
     cmd += ["--data_dir", str(data_dir)]
     if options.register_checksums:
         cmd.append("--register_checksums")
@@ -77,6 +81,15 @@ def tfds_command(target: str, data_dir: Path, options: TfdsOptions) -> list[str]
     if options.beam_pipeline_options is not None:
         cmd += ["--beam_pipeline_options", options.beam_pipeline_options]
     return cmd
+
+
+def versioned_target(module: Path, name: str, version: str) -> tuple[str, str, Path]:
+    """(target, imports, sys.path entry) to build `version` of the builder in `module` (a builder folder's file).
+
+    TFDS imports `<folder>.<module>` with the folder's parent on sys.path, the
+    way `tfds build PATH` itself loads a builder folder.
+    """
+    return f"{name}:{version}", f"{module.parent.name}.{module.stem}", module.parent.parent
 
 
 def tail(path: Path, lines: int = TAIL_LINES) -> str:
@@ -160,13 +173,20 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: VerifyRequest | None = None) -> float:
+def run_tfds_build(
+    cmd: list[str],
+    log_path: Path,
+    dataset_dir: Path,
+    verify: VerifyRequest | None = None,
+    sys_path: Path | None = None,
+) -> float:
     """Run `cmd`, its output to `log_path`; return the seconds it took.
 
     With `verify`, the child also checks that the build is whole and loads,
     and a failed check raises VerificationError. Raises BuildFailedError on
     any other non-zero exit. On any failure or interruption the partial TFDS
-    output under `dataset_dir` is removed.
+    output under `dataset_dir` is removed. `sys_path` is appended to the child's
+    PYTHONPATH (for `--imports`).
     """
     if importlib.util.find_spec("tensorflow_datasets") is None:
         raise BuildFailedError(
@@ -177,6 +197,9 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: Ve
     result = log_path.with_suffix(".verify")
     if verify is not None:
         cmd = child_command(cmd, verify, result)
+    env = child_env()
+    if sys_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(sys_path)) if p)
     log.info("running: {}", shlex.join(cmd))
     log.info("tfds output: {}", log_path)
     start = time.monotonic()
@@ -190,7 +213,7 @@ def run_tfds_build(cmd: list[str], log_path: Path, dataset_dir: Path, verify: Ve
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=child_env(),
+            env=env,
         )
         with _RUNNING_LOCK:
             _RUNNING.add(proc)

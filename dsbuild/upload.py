@@ -30,11 +30,11 @@ from dsbuild.errors import ChecksumError, RemoteConflictError, UsageError
 from dsbuild.log import log
 from dsbuild.pack_only import pack_built
 from dsbuild.paths import (
-    NAME_RE,
     TARBALL_NAME_RE,
     TARBALL_SUFFIX,
     TEMP_MARK,
     checksum_file_name,
+    dataset_ref,
     tarball_name,
     temp_sibling,
 )
@@ -52,6 +52,7 @@ class UploadResult:
     checksum_url: str
     status: Status  # UPLOADED, UP_TO_DATE, DRY_RUN or DRY_RUN_PACK
     checksum_status: Status | str = ""  # UPLOADED or UP_TO_DATE; "" in a dry run
+    sha256: str = ""  # the tarball's; "" for a directory not packed yet (dry run)
 
 
 DRY_RUN = Status.DRY_RUN
@@ -100,8 +101,10 @@ def resolve_upload_targets(data_dir: Path, targets: Sequence[str], unpacked: lis
     tarballs: list[Path] = []
     for target in targets:
         path = Path(target).expanduser()
-        if NAME_RE.match(target) and not path.exists():
-            matches = [p for p in _dataset_tarballs(data_dir) if _parse_tarball_name(p)[0] == target]
+        ref = dataset_ref(target)
+        if ref is not None and not path.exists():  # NAME, NAME:VERSION or NAME-VERSION
+            matches = [p for p in _dataset_tarballs(data_dir) if _parse_tarball_name(p)[0] == ref[0]]
+            matches = [p for p in matches if ref[1] in (None, _parse_tarball_name(p)[1])]
             if not matches:
                 raise UsageError(
                     f"no tarball of {target!r} in {data_dir} ({target}-<version>{TARBALL_SUFFIX}); "
@@ -205,6 +208,7 @@ def upload(
                     s3.s3_url(bucket, options.tarball_key(record.name, record.version)),
                     s3.s3_url(checksum_bucket, options.checksum_key(record.name, record.version)),
                     DRY_RUN,
+                    sha256=digest.sha256,
                 )
             )
         return results
@@ -235,6 +239,7 @@ def upload(
                 checksum_url,
                 status,
                 checksum_status,
+                final.sha256,
             )
         )
     data_dir.mkdir(parents=True, exist_ok=True)

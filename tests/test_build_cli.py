@@ -105,13 +105,17 @@ def test_list_shows_categories_versions_and_build_state(tmp_path: Path, capsys) 
     (tmp_path / "digit-1.0.8.tar.gz").write_bytes(b"")
     code, out, _ = run(["--list", "-o", str(tmp_path)], capsys)
     assert code == 0
-    rows = {
-        line.split()[0]: line.split() for line in out.splitlines() if line and not line.startswith(("NAME", "data dir"))
-    }
-    assert rows["speech_commands"][1:] == ["tfds-core", "0.0.3", "0.0.2", "no", "no"]
-    assert rows["librispeech"][1:4] == ["tfds-core", "2.1.2", "2.1.0"]
-    assert rows["digit"][1:] == ["standard", "1.0.8", "same", "yes", "yes"]
+    table = out.split("\n\n")[0].splitlines()
+    assert table[0].split() == ["NAME", "CATEGORY", "VERSIONS", "ARMORY", "BUILT", "TARBALL"]
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    # ARMORY: what the installed armory-testbed's loader requests, read from its source at run time.
+    assert rows["speech_commands"][1:] == ["tfds-core", "0.0.3*", "0.0.2", "no", "no"]
+    assert rows["librispeech"][1:4] == ["tfds-core", "2.1.2*", "2.1.0"]
+    assert rows["digit"][1:] == ["standard", "1.0.8*", "1.0.8", "yes", "yes"]
+    assert rows["carla_over_obj_det_dev"][1:4] == ["adversarial", "1.0.0,2.0.1*", "2.0.1"]
+    assert rows["resisc45"][3] == "-"  # armory-testbed has no loader named resisc45
     assert rows["apricot_dev"][1] == "adversarial"
+    assert "* default version" in out
     assert len(rows) == 9 + 13 + 17
     assert f"data dir: {tmp_path}" in out
 

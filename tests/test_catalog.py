@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsbuild.catalog import CATEGORY_DIRS, TFDS_CORE_DATASETS, load_catalog, lookup, scan_builder_folders
-from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError
+from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError, UsageError
 from tests.helpers import FIXTURE_BUILDERS, ROOT
 
 STANDARD = [
@@ -89,8 +89,8 @@ def test_installed_tfds_still_builds_the_catalog_version(name: str) -> None:
     built_versions = {str(cls.VERSION)} if cls.VERSION else set()
     built_versions |= {str(c.version) for c in cls.BUILDER_CONFIGS or [] if c.version}
     default = str(cls.VERSION or cls.BUILDER_CONFIGS[0].version)
-    assert TFDS_CORE_DATASETS[name][0] == default, f"TFDS builds {name} {default}; update the catalog"
-    assert TFDS_CORE_DATASETS[name][0] in built_versions
+    assert TFDS_CORE_DATASETS[name] == default, f"TFDS builds {name} {default}; update the catalog"
+    assert TFDS_CORE_DATASETS[name] in built_versions
 
 
 def test_unknown_name_suggests_close_matches(catalog) -> None:
@@ -136,3 +136,71 @@ def test_case_mistake_gets_a_close_match() -> None:
 
     with pytest.raises(InvalidNameError, match="did you mean digit"):
         lookup(load_catalog(), "Digit")
+
+
+def test_default_is_what_armory_testbeds_loader_requests(catalog) -> None:
+    from dsbuild.armory_compat import loader_requests
+
+    requests = loader_requests()
+    entry = catalog["carla_over_obj_det_dev"]
+    assert requests["carla_over_obj_det_dev"].version == "2.0.1"  # read from armory-testbed's loader source
+    assert (entry.version, entry.default, entry.armory_version) == ("2.0.1", "2.0.1", "2.0.1")
+    assert entry.buildable == ("1.0.0", "2.0.1")
+    for name, entry in catalog.items():
+        if entry.source is not None and name in requests and not entry.default_reason:
+            assert entry.default == requests[name].version, name
+
+
+@pytest.mark.parametrize("spelling", ["carla_over_obj_det_dev:1.0.0", "carla_over_obj_det_dev-1.0.0"])
+def test_name_with_a_supported_version(catalog, spelling: str) -> None:
+    entry = lookup(catalog, spelling)
+    assert (entry.name, entry.version, entry.default) == ("carla_over_obj_det_dev", "1.0.0", "2.0.1")
+    assert not entry.needs_version_argument  # 1.0.0 is the class's VERSION: `tfds build FOLDER` builds it
+    assert lookup(catalog, "carla_over_obj_det_dev").needs_version_argument
+
+
+def test_name_with_an_unsupported_version_lists_the_supported(catalog) -> None:
+    with pytest.raises(UsageError) as caught:
+        lookup(catalog, "carla_over_obj_det_dev:2.0.0")
+    assert str(caught.value) == (
+        "carla_over_obj_det_dev has no version 2.0.0: the supported versions are 1.0.0, 2.0.1 "
+        "(default 2.0.1; see `python build.py --list`)"
+    )
+    assert caught.value.exit_code == 2
+    with pytest.raises(InvalidNameError, match=r"invalid version in 'mnist:3\.x'"):
+        lookup(catalog, "mnist:3.x")
+
+
+def test_every_supported_version_has_sources_and_a_release_note(catalog) -> None:
+    """Each buildable version's URLs are in checksums.tsv, and RELEASE_NOTES describes it."""
+    import ast
+    import re
+
+    for entry in catalog.values():
+        if entry.source is None or len(entry.buildable) < 2:
+            continue
+        text = entry.source.module.read_text(encoding="utf-8")
+        tsv = (entry.source.folder / "checksums.tsv").read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        notes: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "RELEASE_NOTES" for t in node.targets):
+                notes = set(ast.literal_eval(node.value))
+        for version in entry.buildable:
+            assert version in notes, f"{entry.name} {version} has no release note"
+            urls = re.findall(rf'"{re.escape(version)}": "(https://[^"]+)"', text)
+            assert urls, f"{entry.name} {version}: no source URL in the builder"
+            assert all(url in tsv for url in urls), f"{entry.name} {version}: {urls} not in checksums.tsv"
+
+
+def test_a_version_needs_only_its_own_sources(catalog) -> None:
+    """carla_over_obj_det_dev lists both versions' archives; each build fetches (and preflight checks) one."""
+    from dsbuild.preflight import listed_files, rebuild_command
+
+    for asked, archive, command in (
+        ("carla_over_obj_det_dev", "carla_over_od_dev_2.0.1.tar.gz", "-ds carla_over_obj_det_dev"),
+        ("carla_over_obj_det_dev:1.0.0", "carla_over_od_dev_1.0.0.tar.gz", "-ds carla_over_obj_det_dev:1.0.0"),
+    ):
+        entry = lookup(catalog, asked)
+        assert [f.url.rsplit("/", 1)[-1] for f in listed_files(entry) or []] == [archive]
+        assert rebuild_command(entry).endswith(command)

@@ -1,4 +1,4 @@
-"""Offline builds of carla_over_obj_det_dev 1.0.0 (default) and 2.0.1 from dummy_data."""
+"""Offline builds of carla_over_obj_det_dev 1.0.0 (the class's VERSION) and 2.0.1 (build.py's default) from dummy_data."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _download_urls_of(builder: tfds.core.DatasetBuilder) -> set[str]:
 
 
 class CarlaOverObjDetDevTest(tfds.testing.DatasetBuilderTestCase):
-    """Default version 1.0.0 (armory tfdsv4): no max_depth_perturb_meters."""
+    """The class's VERSION 1.0.0 (armory tfdsv4): no max_depth_perturb_meters."""
 
     DATASET_CLASS = builder_module.CarlaOverObjDetDev
     SPLITS = {_SPLIT: 2}
@@ -67,7 +67,7 @@ class CarlaOverObjDetDevTest(tfds.testing.DatasetBuilderTestCase):
 
 
 class CarlaOverObjDetDev201Test(tfds.testing.DatasetBuilderTestCase):
-    """Version 2.0.1 (armory master): adds max_depth_perturb_meters, reads the 2.0.1 archive."""
+    """Version 2.0.1 (armory-testbed's, build.py's default): adds max_depth_perturb_meters, reads the 2.0.1 archive."""
 
     DATASET_CLASS = builder_module.CarlaOverObjDetDev
     VERSION = "2.0.1"

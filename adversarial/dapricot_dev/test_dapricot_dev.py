@@ -31,13 +31,14 @@ class DapricotDevRulesTest(CopiedDummyData, tfds.testing.TestCase):
         self.edit_json(self.ann_dir / f"labels_scene_{scene}_camera_{camera}.json", fn)
 
     def test_keys_count_all_scenes_before_split_filter(self):
-        # Scene 01 sorted: spd..dist15 (key 0), stp..dist5 (key 1); scene 06 key 2; scene 14 key 3.
-        self.assertEqual(sorted(self.examples("large")), [1, 3])
-        self.assertEqual(sorted(self.examples("medium")), [2])
-        self.assertEqual(sorted(self.examples("small")), [0])
+        # Numbered from 1 as armory's builder does (TFDS stores examples in key-hash order).
+        # Scene 01 sorted: spd..dist15 (key 1), stp..dist5 (key 2); scene 06 key 3; scene 14 key 4.
+        self.assertEqual(sorted(self.examples("large")), [2, 4])
+        self.assertEqual(sorted(self.examples("medium")), [3])
+        self.assertEqual(sorted(self.examples("small")), [1])
 
     def test_example_fields(self):
-        ex = self.examples("large")[3]
+        ex = self.examples("large")[4]
         self.assertEqual(
             [i["file_name"] for i in ex["images"]], [f"scene_14_camera_{c}_STP_100_dist5.JPG" for c in (1, 2, 3)]
         )

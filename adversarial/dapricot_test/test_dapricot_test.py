@@ -25,10 +25,11 @@ class DapricotTestScenesTest(CopiedDummyData, tfds.testing.TestCase):
     BUILDER = builder_module.DapricotTest
 
     def test_keys_follow_scene_order(self):
-        # One photo per scene, scenes 02..15 in order: keys 0..11; dist15 photos are scenes 04, 07, 09, 15.
+        # One photo per scene, scenes 02..15 in order: keys 1..12 (from 1, as armory's builder);
+        # dist15 photos are scenes 04, 07, 09, 15.
         small = self.examples("small")
-        self.assertEqual(sorted(small), [2, 4, 6, 11])
-        self.assertEqual(small[11]["patch_metadata"][0]["shape"], "rect")
+        self.assertEqual(sorted(small), [3, 5, 7, 12])
+        self.assertEqual(small[12]["patch_metadata"][0]["shape"], "rect")
 
     def test_missing_scene_names_file_and_archive(self):
         (self.root / "test" / "annotations" / "labels_scene_13_camera_1.json").unlink()

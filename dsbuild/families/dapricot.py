@@ -144,7 +144,8 @@ def _dapricot_camera(
     categories = coco_records(data, "categories", DAPRICOT_CATEGORY_KEYS, src)
     by_image = coco_annotations_by_image(coco_section(data, "annotations", src), src)
     entries = []
-    for info in sorted(images, key=lambda im: im["file_name"]):
+    # armory's builder sorts case-insensitively; the order decides the example keys.
+    for info in sorted(images, key=lambda im: im["file_name"].lower()):
         parsed = dapricot_parse_file_name(info["file_name"])
         if parsed["camera"] != camera or parsed["scene"] != int(scene):
             raise ValueError(f"{src}: image {info['file_name']!r} is not from scene {scene}, camera {camera}")
@@ -160,14 +161,16 @@ def dapricot_examples(
 
     Layout: <partition>/annotations/labels_scene_<SS>_camera_<C>.json, the colour-checker CSVs beside
     them, and images in <partition>/scene_<SS>/camera_<C>/<file_name>. Per scene the three cameras'
-    images are sorted by name and zipped; camera 2/3 names must be camera 1's with the camera token
-    changed. Keys count all examples of all scenes in order, before the split filter.
+    images are sorted by name (case-insensitively) and zipped; camera 2/3 names must be camera 1's with
+    the camera token changed. Keys count all examples of all scenes in order, before the split filter,
+    from 1 as armory's builder does: TFDS orders stored examples by a hash of the key, so equal keys
+    give armory's stored order.
     """
     if split not in DAPRICOT_SPLITS.values():
         raise ValueError(f"unknown D-APRICOT split {split!r}; expected one of {set(DAPRICOT_SPLITS.values())}")
     base = epath.Path(root) / partition
     cc_truth = _dapricot_csv(base / "annotations" / DAPRICOT_COLOR_CHECKER, archive)
-    key = 0
+    key = 0  # the last key given; the first example gets 1, as in armory's builder
     for scene in scenes:
         cameras = [_dapricot_camera(base, scene, c, archive) for c in DAPRICOT_CAMERAS]
         cc_scene = [
@@ -186,7 +189,8 @@ def dapricot_examples(
                         f"scene {scene} of {archive!r}: camera {camera} image {info['file_name']!r} does not "
                         f"match camera 1 image {first!r} (expected {expected!r})"
                     )
-            this_key, key = key, key + 1
+            key += 1
+            this_key = key
             if triple[0][1]["split"] != split:
                 continue
             fields = ("image", "images", "categories", "objects", "patch_metadata")
