@@ -8,6 +8,7 @@ import tempfile
 import uuid
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 from dsbuild.errors import InvalidNameError, OutputDirError
 
@@ -126,6 +127,15 @@ def card_name(name: str, version: str) -> str:
 def temp_sibling(path: Path) -> Path:
     """A unique temporary name in the same directory, for write-then-rename."""
     return path.with_name(f"{TEMP_MARK}{uuid.uuid4().hex}-{path.name}")
+
+
+# Files we create: never through a symlink, never over something already there.
+NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def create_new(path: Path) -> BinaryIO:
+    """Open a file that must not exist yet for binary writing (O_EXCL, O_NOFOLLOW): a planted symlink is refused."""
+    return open(os.open(path, NEW_FILE_FLAGS, 0o644), "wb")
 
 
 def log_dir(data_dir: Path) -> Path:

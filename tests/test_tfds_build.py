@@ -30,17 +30,17 @@ BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
         (TfdsOptions(), []),
         (TfdsOptions(force_checksums_validation=True), ["--force_checksums_validation"]),
         (TfdsOptions(register_checksums=True, force_checksums_validation=True), ["--register_checksums"]),
-        (TfdsOptions(manual_dir=Path("/m d")), ["--manual_dir", "/m d"]),
-        (TfdsOptions(download_dir=Path("/dl")), ["--download_dir", "/dl"]),
-        (TfdsOptions(config="full-size"), ["--config", "full-size"]),
-        (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split", "5"]),
-        (TfdsOptions(file_format="array_record"), ["--file_format", "array_record"]),
-        (TfdsOptions(num_processes=2), ["--num-processes", "2"]),
-        (TfdsOptions(beam_pipeline_options="a=1,b=2"), ["--beam_pipeline_options", "a=1,b=2"]),
+        (TfdsOptions(manual_dir=Path("/m d")), ["--manual_dir=/m d"]),
+        (TfdsOptions(download_dir=Path("/dl")), ["--download_dir=/dl"]),
+        (TfdsOptions(config="full-size"), ["--config=full-size"]),
+        (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split=5"]),
+        (TfdsOptions(file_format="array_record"), ["--file_format=array_record"]),
+        (TfdsOptions(num_processes=2), ["--num-processes=2"]),
+        (TfdsOptions(beam_pipeline_options="a=1,b=2"), ["--beam_pipeline_options=a=1,b=2"]),
     ],
 )
 def test_argv(options: TfdsOptions, extra: list[str]) -> None:
-    assert tfds_command("mnist", Path("/data dir"), options) == [*BASE, "mnist", "--data_dir", "/data dir", *extra]
+    assert tfds_command("mnist", Path("/data dir"), options) == [*BASE, "mnist", "--data_dir=/data dir", *extra]
 
 
 def test_metacharacters_stay_one_argument(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_child_command_wraps_the_tfds_argv(tmp_path: Path) -> None:
         "all_examples": True,
         "result": str(tmp_path / "r"),
     }
-    assert cmd[5:] == ["--", "build", "mnist", "--data_dir", str(tmp_path)]
+    assert cmd[5:] == ["--", "build", "mnist", f"--data_dir={tmp_path}"]
 
 
 def test_child_reports_a_build_that_does_not_verify(tmp_path: Path) -> None:
