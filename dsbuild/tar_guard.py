@@ -172,7 +172,8 @@ class TarStreamGuard:
                     f"a tar extension header ({quote(kind.decode('latin-1'))}) of {size} bytes at offset {offset} "
                     f"(at most {HEADER_DATA_LIMIT} are accepted)"
                 )
-            if kind in self._pending or (kind in PAX_LOCAL and any(k in PAX_LOCAL for k in self._pending)):
+            local_twice = kind in PAX_LOCAL and any(k in PAX_LOCAL for k in self._pending)
+            if kind != PAX_GLOBAL and (kind in self._pending or local_twice):
                 raise self._fail(f"two extension headers of one kind for one member at offset {offset}")
             if kind == PAX_GLOBAL:
                 self._globals += 1
@@ -209,7 +210,8 @@ class TarStreamGuard:
         assert self._ext is not None
         data, kind = bytes(self._ext[: self._ext_size]), self._ext_type
         self._ext = None
-        self._pending[kind] = b""
+        if kind != PAX_GLOBAL:  # a global header applies to the archive, not to the next member
+            self._pending[kind] = b""
         if kind in PAX_LOCAL or kind == PAX_GLOBAL:
             self._check_pax(data, kind == PAX_GLOBAL)
 
