@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -163,3 +164,37 @@ def test_verification_failure_in_the_child_is_a_verification_error(tmp_path: Pat
     )
     with pytest.raises(VerificationError, match="split train does not load\nFull log: "):
         run_tfds_build(fake_child(tmp_path, body), log_path, tmp_path / "data" / "toy")
+
+
+FLAG_LIKE = ["--register_checksums", "-h", "--data_dir=/tmp/x"]
+
+
+def test_flag_like_values_reach_tfds_as_values(tmp_path: Path) -> None:
+    """build.py's pass-through options, parsed by the real `tfds build` (its --dry_run prints what it parsed)."""
+    import build
+
+    running = []
+    for value in FLAG_LIKE:
+        args = build.make_parser().parse_args(
+            ["-ds", "mnist", f"--beam-pipeline-options={value}", f"--download-dir={value}"]
+        )
+        options = TfdsOptions(
+            download_dir=Path(args.download_dir),  # build.py makes it absolute; kept raw here on purpose
+            manual_dir=Path(value),
+            beam_pipeline_options=args.beam_pipeline_options,
+        )
+        cmd = tfds_command("mnist", tmp_path / "data", options)
+        assert cmd[:3] == BASE[:3]
+        # Started together: each pays TensorFlow's import once.
+        proc = subprocess.Popen(
+            [*cmd[:3], "--dry_run", "true", *cmd[3:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        running.append((value, proc))
+    for value, proc in running:
+        parsed, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        assert f"beam_pipeline_options={value!r}" in parsed
+        assert f"download_dir=PosixGPath({value!r})" in parsed
+        assert f"manual_dir=PosixGPath({value!r})" in parsed
+        assert f"data_dir=PosixGPath({str(tmp_path / 'data')!r})" in parsed
+        assert "register_checksums=False" in parsed
