@@ -38,6 +38,7 @@ PAX_LOCAL = (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE)
 PAX_GLOBAL = tarfile.XGLTYPE
 LONG_NAME = tarfile.GNUTYPE_LONGNAME
 _OCTAL = re.compile(rb"^[0-7]*$")
+_LOW_BYTES = bytes(range(128))
 _PAX_RECORD = re.compile(rb"^(\d{1,6}) ")
 _DECIMAL = re.compile(r"^\d{1,20}$")
 _TIME = re.compile(r"^-?\d{1,12}(\.\d{1,9})?$")
@@ -156,9 +157,10 @@ class TarStreamGuard:
             self._ended = True  # tarfile stops here too; whatever follows must be padding
             return
         checksum = self._number(block[148:156], "checksum", offset)
-        unsigned = sum(block[:148]) + 256 + sum(block[156:])
-        signed = sum(b - 256 if b > 127 else b for b in block[:148] + block[156:]) + 256
-        if checksum not in (unsigned, signed):
+        rest = block[:148] + block[156:]
+        unsigned = sum(rest) + 256  # the checksum field counts as 8 spaces
+        # Some old tars summed signed chars: each byte over 127 then counts 256 less.
+        if checksum != unsigned and checksum != unsigned - 256 * len(rest.translate(None, _LOW_BYTES)):
             raise self._fail(f"bad tar header checksum at offset {offset}")
         for what, field in (("mode", block[100:108]), ("uid", block[108:116]), ("gid", block[116:124])):
             self._number(field, what, offset)
