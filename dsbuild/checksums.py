@@ -29,7 +29,7 @@ from dsbuild.paths import CONFIG_RE, NAME_RE, VERSION_RE, checksum_file_name, ta
 
 HASH_NAME = "sha256"
 CHUNK_SIZE = 1 << 20
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 INDEX_FILE_NAME = "cached_datasets.json"
 # Our JSON files nest two levels (an object holding a list); anything far deeper is refused before parsing.
 JSON_MAX_DEPTH = 16

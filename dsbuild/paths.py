@@ -13,19 +13,22 @@ from typing import BinaryIO
 from dsbuild.errors import InvalidNameError, OutputDirError
 
 # Dataset names and versions become file names and tfds arguments: keep them plain.
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+# `\Z`, not `$` (which also matches before a final newline); ASCII digits only.
+_NAME = r"[a-z][a-z0-9_]*"
+_VERSION = r"[0-9]+\.[0-9]+\.[0-9]+"
+NAME_RE = re.compile(rf"^{_NAME}\Z")
+VERSION_RE = re.compile(rf"^{_VERSION}\Z")
 # Config names are chosen by builder authors (e.g. imagenette "full-size").
-CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
 TARBALL_SUFFIX = ".tar.gz"
 CHECKSUM_SUFFIX = ".json"
 CARD_SUFFIX = ".card.html"
 # `<name>-<version>.tar.gz` and `<name>-<version>.json`, with the same rules as above.
-_NAME_VERSION = rf"(?P<name>{NAME_RE.pattern[1:-1]})-(?P<version>{VERSION_RE.pattern[1:-1]})"
-NAME_VERSION_RE = re.compile(rf"^{_NAME_VERSION}$")
-TARBALL_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(TARBALL_SUFFIX)}$")
-CHECKSUM_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(CHECKSUM_SUFFIX)}$")
+_NAME_VERSION = rf"(?P<name>{_NAME})-(?P<version>{_VERSION})"
+NAME_VERSION_RE = re.compile(rf"^{_NAME_VERSION}\Z")
+TARBALL_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(TARBALL_SUFFIX)}\Z")
+CHECKSUM_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(CHECKSUM_SUFFIX)}\Z")
 TFDS_SUBDIR = "TFDSv4"
 LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
 LOCK_DIR = "_locks"

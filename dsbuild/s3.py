@@ -50,7 +50,7 @@ ID_ENV = "ARMORY_PRIVATE_S3_ID"
 KEY_ENV = "ARMORY_PRIVATE_S3_KEY"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 
-S3_URL_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\x00-\x1f]+)$")
+S3_URL_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\x00-\x1f]+)\Z")
 
 ACCESS_CODES = {
     "InvalidAccessKeyId": "the access key id is not known to the server",

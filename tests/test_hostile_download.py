@@ -521,3 +521,41 @@ def test_gzip_compress_roundtrip_helper_is_sane():
 
     with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
         assert [(m.name, m.size) for m in tar] == [(SUB, 0), (f"{SUB}/dataset_info.json", 2), (f"{SUB}/f", 3)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("sha256", "a" * 64 + "\r\n", "invalid sha256"),
+        ("name", "toy\n", "invalid name 'toy\\n'"),
+        ("version", "1.0.0\n", "invalid version '1.0.0\\n'"),
+        ("version", "\u0661.0.0", "invalid version"),  # an Arabic-Indic digit, which \d would accept
+    ],
+)
+def test_values_with_line_ends_or_unicode_digits_are_refused(
+    capfd, data_dir, remote, s3_server, s3_bucket, field, value, message
+):
+    publish(s3_server, s3_bucket, finish(good_members()), **{field: value})
+    code, _, err = run(capfd, data_dir, remote, "toy")
+    assert code == 1 and message in err
+    assert not data_dir.exists()
+
+
+def test_sigterm_during_download_exits_143_and_leaves_nothing(data_dir, remote, s3_server, s3_bucket):
+    payload = os.urandom(32 << 20)
+    publish(s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)))
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "download.py"), "-o", str(data_dir), *remote, "toy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    while proc.poll() is None:  # polled, not timed: stop once a temporary file exists
+        if data_dir.is_dir() and any(p.name.startswith(".dsbuild-tmp-") for p in data_dir.iterdir()):
+            break
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM); nothing was left half-written" in err
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
