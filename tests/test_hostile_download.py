@@ -559,3 +559,11 @@ def test_sigterm_during_download_exits_143_and_leaves_nothing(data_dir, remote, 
     assert proc.returncode == 143, err
     assert "terminated (SIGTERM); nothing was left half-written" in err
     assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
+
+
+def test_bad_region_is_a_message(capfd, data_dir, s3_server, s3_bucket, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us east/1")
+    remote = ["--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress"]
+    code, _, err = run(capfd, data_dir, remote, "toy")
+    assert code == 2 and "cannot set up the S3 client: Provided region_name 'us east/1'" in err
+    assert "Traceback" not in err and not data_dir.exists()
