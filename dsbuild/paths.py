@@ -64,7 +64,7 @@ def split_name_version(text: str) -> tuple[str, str | None]:
     return check_name(match["name"]), match["version"]
 
 
-DATASET_REF_RE = re.compile(rf"^(?P<name>{NAME_RE.pattern[1:-1]})(?:[:-](?P<version>{VERSION_RE.pattern[1:-1]}))?$")
+DATASET_REF_RE = re.compile(rf"^(?P<name>{_NAME})(?:[:-](?P<version>{_VERSION}))?\Z")
 
 
 def dataset_ref(text: str) -> tuple[str, str | None] | None:
