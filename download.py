@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dsbuild.defaults import Status
+from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
@@ -48,8 +48,40 @@ def make_parser() -> argparse.ArgumentParser:
         "a directory of them or one file (default: the installed armory-testbed's cached_s3_checksums/); "
         "anonymous access",
     )
+    limits = parser.add_argument_group(
+        "extraction limits",
+        "A checksum file written by dsbuild records what its tarball expands to, and extraction stops past that. "
+        "Tarballs without that record (armory's, older dsbuild) get these limits instead.",
+    )
+    limits.add_argument(
+        "--max-expansion",
+        type=_positive(float),
+        default=DEFAULT_MAX_EXPANSION,
+        metavar="RATIO",
+        help=f"member data at most RATIO times the tarball's size (default {DEFAULT_MAX_EXPANSION:g})",
+    )
+    limits.add_argument(
+        "--max-members",
+        type=_positive(int),
+        default=DEFAULT_MAX_MEMBERS,
+        metavar="N",
+        help=f"at most N files and directories (default {DEFAULT_MAX_MEMBERS})",
+    )
     add_options(parser, VERBOSITY)
     return parser
+
+
+def _positive(kind: type) -> object:
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text[:50]!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive finite number: {text[:50]!r}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     def work() -> int:
-        from dsbuild.download import download
+        from dsbuild.download import ExtractOptions, download
         from dsbuild.paths import resolve_data_dir
         from dsbuild.remote import RemoteOptions, human_size
 
@@ -71,7 +103,15 @@ def main(argv: list[str] | None = None) -> int:
             settings["public"] = True  # armory publishes to a public bucket: anonymous, unsigned requests
         options = RemoteOptions(**settings)
         data_dir = resolve_data_dir(args.output_directory)
-        results = download(data_dir, args.targets, options, overwrite=args.overwrite, armory_checksums=armory_checksums)
+        extract_options = ExtractOptions(args.max_expansion, args.max_members)
+        results = download(
+            data_dir,
+            args.targets,
+            options,
+            overwrite=args.overwrite,
+            armory_checksums=armory_checksums,
+            extract_options=extract_options,
+        )
         for r in results:
             where = ", ".join(str(data_dir / sub) for sub in r.subdirs)
             if r.status == Status.ALREADY_PRESENT:

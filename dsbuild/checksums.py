@@ -2,10 +2,12 @@
 
 The checksum file `<name>-<version>.json` holds one dataset's entry in the same
 shape as an entry of armory's `cached_datasets.json` (`sha256`, `size`,
-`subdir`, `url`, `version`), plus `name`, `tarball` and, for builds made by
-this version, `provenance` (dsbuild.provenance); the index gets none of these.
-`subdir` is a string for one subdirectory and a list for several, as armory
-writes it.
+`subdir`, `url`, `version`), plus `name`, `tarball`, what the tarball expands
+to (`uncompressed_bytes` of member data, `members`), which bounds extraction,
+and, for builds made by this version, `provenance` (dsbuild.provenance); the
+index gets none of these. `subdir` is a string for one subdirectory and a list
+for several, as armory writes it: `NAME/VERSION`, `NAME/CONFIG/VERSION` or
+`NAME/.config`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,19 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from dsbuild.defaults import ABSURD_BYTES, ABSURD_EXPANSION, ABSURD_MEMBERS
 from dsbuild.errors import ChecksumError
-from dsbuild.paths import NAME_RE, VERSION_RE, checksum_file_name, tarball_name, temp_sibling
+from dsbuild.log import log
+from dsbuild.paths import CONFIG_RE, NAME_RE, VERSION_RE, checksum_file_name, tarball_name, temp_sibling
 
 HASH_NAME = "sha256"
 CHUNK_SIZE = 1 << 20
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 INDEX_FILE_NAME = "cached_datasets.json"
+# Our JSON files nest two levels (an object holding a list); anything far deeper is refused before parsing.
+JSON_MAX_DEPTH = 16
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,9 @@ class ChecksumRecord:
     url: str | None = None
     tarball: str = field(default="")
     provenance: dict[str, Any] | None = field(default=None, hash=False)
+    # What the tarball expands to; None in checksum files of armory or older dsbuild versions.
+    uncompressed_bytes: int | None = None
+    members: int | None = None
 
     def __post_init__(self) -> None:
         if not self.tarball:
@@ -61,6 +72,8 @@ class ChecksumRecord:
 
     def to_json(self) -> dict[str, Any]:
         extra = {"provenance": self.provenance} if self.provenance is not None else {}
+        if self.members is not None:
+            extra |= {"members": self.members, "uncompressed_bytes": self.uncompressed_bytes}
         return {"name": self.name, "tarball": self.tarball, **self.index_entry(), **extra}
 
     def with_url(self, url: str | None) -> ChecksumRecord:
@@ -96,6 +109,25 @@ class ChecksumRecord:
                 raise bad(f"invalid subdir {sub!r}: expected a relative path under {name}/")
         if len(set(subdirs)) != len(subdirs):
             raise bad("duplicate subdir entries")
+        for sub in subdirs:
+            if not subdir_matches(sub, name, version):
+                raise bad(f"subdir {sub!r} is not {name}/{version}, {name}/<config>/{version} or {name}/.config")
+        for a in subdirs:
+            for b in subdirs:
+                if a != b and b.startswith(a + "/"):
+                    raise bad(f"subdir entries {a!r} and {b!r} nest")
+        uncompressed, members = data.get("uncompressed_bytes"), data.get("members")
+        if (uncompressed is None) != (members is None):
+            raise bad("uncompressed_bytes and members go together")
+        if uncompressed is not None:
+            for key, value, ceiling in (
+                ("uncompressed_bytes", uncompressed, min(ABSURD_BYTES, ABSURD_EXPANSION * max(size, 1 << 20))),
+                ("members", members, ABSURD_MEMBERS),
+            ):
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise bad(f"invalid {key} {value!r}")
+                if value > ceiling:
+                    raise bad(f"absurd {key} {value} (more than {ceiling})")
         url = data.get("url")
         if url is not None and not isinstance(url, str):
             raise bad(f"invalid url {url!r}")
@@ -111,7 +143,18 @@ class ChecksumRecord:
                 parse(provenance, name, version)
             except ProvenanceError as exc:
                 raise bad(f"invalid provenance: {exc}") from None
-        return cls(name, version, size, sha256, tuple(subdirs), url, tarball, provenance)
+        return cls(
+            name,
+            version,
+            size,
+            sha256,
+            tuple(subdirs),
+            url,
+            tarball,
+            provenance,
+            uncompressed_bytes=uncompressed,
+            members=members,
+        )
 
 
 def valid_subdir(sub: object, name: str) -> bool:
@@ -126,6 +169,28 @@ def valid_subdir(sub: object, name: str) -> bool:
         and all(p not in ("", ".", "..") for p in parts)
         and str(path) == sub
     )
+
+
+def subdir_matches(sub: str, name: str, version: str) -> bool:
+    """`sub` (already a valid_subdir) names this version of `name`: NAME/VERSION, NAME/CONFIG/VERSION, NAME/.config."""
+    parts = sub.split("/")
+    if len(parts) == 2:
+        return parts[1] in (version, ".config")
+    return len(parts) == 3 and parts[2] == version and bool(CONFIG_RE.match(parts[1]))
+
+
+def parse_json(text: str, source: str) -> Any:
+    """json.loads, refusing nesting deeper than JSON_MAX_DEPTH before the parser recurses."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match[0] in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > JSON_MAX_DEPTH:
+            raise ChecksumError(f"malformed {source}: JSON nested deeper than {JSON_MAX_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ChecksumError(f"malformed {source}: not JSON ({exc})") from None
 
 
 class HashingWriter:
@@ -194,10 +259,14 @@ def _fingerprint(st: os.stat_result) -> list[int]:
 
 
 def remember_digest(path: Path, digest: FileDigest) -> None:
+    """Cache the digest; a cache that cannot be written is only a warning (the next upload re-reads the file)."""
     cache_dir = path.parent / DIGEST_CACHE_DIR
-    cache_dir.mkdir(exist_ok=True)
-    entry = {"fingerprint": _fingerprint(path.stat()), **asdict(digest)}
-    write_json_atomic(cache_dir / f"{path.name}.json", entry)
+    try:
+        cache_dir.mkdir(exist_ok=True)
+        entry = {"fingerprint": _fingerprint(path.stat()), **asdict(digest)}
+        write_json_atomic(cache_dir / f"{path.name}.json", entry)
+    except OSError as exc:
+        log.warning("could not record the digest of {} in {}: {}", path.name, cache_dir, exc.strerror or exc)
 
 
 def recall_digest(path: Path) -> FileDigest | None:
@@ -207,7 +276,7 @@ def recall_digest(path: Path) -> FileDigest | None:
         if entry["fingerprint"] != _fingerprint(path.stat()):
             return None
         return FileDigest(entry["size"], entry["sha256"], entry["part_size"], tuple(entry["part_sha256s"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
@@ -248,10 +317,16 @@ def file_sha256(path: Path) -> tuple[int, str]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary sibling, fsync it, then rename into place."""
+    """Write JSON to a temporary sibling, fsync it, then rename into place.
+
+    The temporary file is created new (O_EXCL, O_NOFOLLOW): a planted file or
+    symlink is never written through, and the rename replaces a symlink at
+    `path` itself, not its target.
+    """
     tmp = temp_sibling(path)
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with open(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, sort_keys=True)
             f.write("\n")
             f.flush()
@@ -272,21 +347,19 @@ def read_checksum_file(path: Path) -> ChecksumRecord:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ChecksumError(f"checksum file {str(path)!r} does not exist") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ChecksumError(f"malformed checksum file {str(path)!r}: not JSON ({exc})") from None
-    return ChecksumRecord.from_json(data, source=f"checksum file {str(path)!r}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChecksumError(
+            f"cannot read checksum file {str(path)!r}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    source = f"checksum file {str(path)!r}"
+    return ChecksumRecord.from_json(parse_json(text, source), source=source)
 
 
 def merge_index(index_path: Path, records: Iterable[ChecksumRecord]) -> dict[str, Any]:
     """Merge records into armory's `cached_datasets.json` format (name -> entry)."""
     index: dict[str, Any] = {}
     if index_path.exists():
-        try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ChecksumError(f"malformed index {str(index_path)!r}: {exc}; fix or delete it") from None
+        index = parse_json(index_path.read_text(encoding="utf-8"), f"index {str(index_path)!r} (fix or delete it)")
         if not isinstance(index, dict):
             raise ChecksumError(f"malformed index {str(index_path)!r}: expected a JSON object")
     for record in records:

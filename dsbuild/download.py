@@ -1,22 +1,23 @@
 """The download workflow behind download.py.
 
-For each dataset: fetch the checksum file, then the tarball to a temporary file;
-check size, then sha256; extract safely beside the target, check the result
-loads, and rename it into place.
+For each dataset: fetch the checksum file and check it describes what was asked
+for; check free space; fetch the tarball to a temporary file; check size, then
+sha256; extract safely beside the target within the recorded (or default)
+limits, check the result loads, and rename it into place. Leftovers of
+interrupted runs for that dataset are removed first, under its lock.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsbuild import s3, s3_transfer
-from dsbuild.archive import extract_tarball
+from dsbuild.archive import check_free_space, extract_tarball, extraction_limits, remove_leftovers
 from dsbuild.built_dataset import check_loads
-from dsbuild.checksums import ChecksumRecord, read_checksum_file, write_checksum_file
-from dsbuild.defaults import Status
+from dsbuild.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
+from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
@@ -40,10 +41,28 @@ ALREADY_PRESENT = Status.ALREADY_PRESENT
 
 def _parse_record(data: bytes, source: str) -> ChecksumRecord:
     try:
-        parsed = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ChecksumError(f"malformed checksum file {source}: not JSON ({exc})") from None
-    return ChecksumRecord.from_json(parsed, source=f"checksum file {source}")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChecksumError(f"malformed checksum file {source}: not UTF-8 ({exc.reason})") from None
+    return ChecksumRecord.from_json(parse_json(text, f"checksum file {source}"), source=f"checksum file {source}")
+
+
+def _require_match(record: ChecksumRecord, source: str, name: str, version: str | None = None) -> ChecksumRecord:
+    """The record, if it is the dataset (and version) that was asked for; else ChecksumError before any download."""
+    wanted = name if version is None else f"{name} {version}"
+    if record.name != name or (version is not None and record.version != version):
+        raise ChecksumError(
+            f"checksum file {source} describes {record.name} {record.version}, not {wanted}: refusing it"
+        )
+    return record
+
+
+def _match_file_name(record: ChecksumRecord, source: str, file_name: str) -> ChecksumRecord:
+    """A checksum file named by URL or path must be `<name>-<version>.json` of the dataset it describes."""
+    match = CHECKSUM_NAME_RE.match(file_name)
+    if not match:
+        raise ChecksumError(f"{source} is not named <name>-<version>.json; refusing it")
+    return _require_match(record, source, match["name"], match["version"])
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -71,14 +90,16 @@ def resolve_download_target(client: s3.Client, options: RemoteOptions, target: s
     """(record, where it came from) for a name, name-version, checksum file path or s3:// URL."""
     if target.startswith("s3://"):
         bucket, key = s3.parse_s3_url(target)
-        return _parse_record(s3_transfer.read_small_object(client, bucket, key), target), target
+        record = _parse_record(s3_transfer.read_small_object(client, bucket, key), target)
+        return _match_file_name(record, target, key.rsplit("/", 1)[-1]), target
     ref = dataset_ref(target)
     if ref is not None and ref[1] is not None:
         target = f"{ref[0]}-{ref[1]}"  # NAME:VERSION, TFDS's spelling, is NAME-VERSION here
     if NAME_RE.match(target):
         key = find_checksum_key(client, options, target)
         url = s3.s3_url(options.index_bucket, key)
-        return _parse_record(s3_transfer.read_small_object(client, options.index_bucket, key), url), url
+        record = _parse_record(s3_transfer.read_small_object(client, options.index_bucket, key), url)
+        return _match_file_name(_require_match(record, url, target), url, key.rsplit("/", 1)[-1]), url
     match = NAME_VERSION_RE.match(target)
     if match:
         key = options.checksum_key(match["name"], match["version"])
@@ -87,10 +108,10 @@ def resolve_download_target(client: s3.Client, options: RemoteOptions, target: s
             data = s3_transfer.read_small_object(client, options.index_bucket, key)
         except RemoteNotFoundError:
             raise RemoteNotFoundError(f"{target!r} was never published: {url} does not exist") from None
-        return _parse_record(data, url), url
+        return _require_match(_parse_record(data, url), url, match["name"], match["version"]), url
     path = Path(target).expanduser()
     if path.is_file() and path.name.endswith(CHECKSUM_SUFFIX):
-        return read_checksum_file(path), str(path)
+        return _match_file_name(read_checksum_file(path), str(path), path.name), str(path)
     raise UsageError(
         f"{target!r} is not a dataset name (e.g. mnist or mnist-3.0.1), a checksum file path or an s3:// URL"
     )
@@ -115,6 +136,14 @@ def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord 
         return None
 
 
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Limits for tarballs whose checksum file records none (download.py --max-expansion / --max-members)."""
+
+    max_expansion: float = DEFAULT_MAX_EXPANSION
+    max_members: int = DEFAULT_MAX_MEMBERS
+
+
 def download(
     data_dir: Path,
     targets: Sequence[str],
@@ -122,21 +151,29 @@ def download(
     *,
     overwrite: bool = False,
     armory_checksums: Path | None = None,
+    extract_options: ExtractOptions | None = None,
 ) -> list[DownloadResult]:
     """Fetch, verify and install each target. With `armory_checksums` (a `cached_s3_checksums/`
     directory or one `<name>.txt`), names are looked up in armory-testbed's checksum lines instead."""
     if not targets:
         raise UsageError("name at least one dataset to download")
+    extract_options = extract_options or ExtractOptions()
     client = s3.make_client(options.endpoint_url, anonymous=options.public)
     if armory_checksums is not None:
         resolved = [_resolve_armory(armory_checksums, t, data_dir) for t in targets]
     else:
         resolved = [(*resolve_download_target(client, options, t), None) for t in targets]
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DsbuildError(f"cannot create the data dir {str(data_dir)!r}: {exc.strerror or exc}") from None
     results = []
     for record, source, location in resolved:
         with dataset_lock(data_dir, record.name):
-            results.append(_download_one(client, data_dir, record, source, options, overwrite, location))
+            remove_leftovers(data_dir, record.name)
+            results.append(
+                _download_one(client, data_dir, record, source, options, overwrite, extract_options, location)
+            )
     return results
 
 
@@ -158,6 +195,7 @@ def _download_one(
     source: str,
     options: RemoteOptions,
     overwrite: bool,
+    extract_options: ExtractOptions,
     location: tuple[str, str] | None = None,
 ) -> DownloadResult:
     present = [sub for sub in record.subdirs if (data_dir / sub).exists()]
@@ -172,11 +210,14 @@ def _download_one(
                 f"({source}); kept it: pass --overwrite to replace it"
             )
     bucket, key = location or _tarball_location(record, options)
+    # The download and its extraction are both on this file system.
+    check_free_space(data_dir, record.size + (record.uncompressed_bytes or 0), f"downloading {record.tarball}")
+    limits = extraction_limits(record, record.size, extract_options.max_expansion, extract_options.max_members)
     staged = temp_sibling(data_dir / record.tarball)
     try:
         s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
         try:
-            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads)
+            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads, limits=limits)
         except UnsafeArchiveError as exc:
             if location is None:
                 raise

@@ -91,6 +91,10 @@ class UnsafeArchiveError(DsbuildError):
     """A tarball holds a member that must not be extracted."""
 
 
+class ExtractError(DsbuildError):
+    """A tarball could not be extracted for a reason outside it (disk full, permissions)."""
+
+
 class Terminated(BaseException):
     """Raised by the SIGTERM handler so clean-up runs as for Ctrl-C."""
 

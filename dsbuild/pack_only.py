@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsbuild.archive import PackResult, pack, remove_stale_temp_files
+from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
 from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import NotBuiltError
@@ -52,6 +52,7 @@ def pack_built(
     """Verify and pack a dataset built elsewhere (e.g. by a plain `tfds build`)."""
     with dataset_lock(built.data_dir, built.name):
         remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
+        remove_leftovers(built.data_dir, built.name)
         check_structure(built)
         check_loads(built.data_dir, built.subdirs, all_examples=verify_all)
         return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)

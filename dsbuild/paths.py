@@ -8,23 +8,27 @@ import tempfile
 import uuid
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 from dsbuild.errors import InvalidNameError, OutputDirError
 
 # Dataset names and versions become file names and tfds arguments: keep them plain.
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+# `\Z`, not `$` (which also matches before a final newline); ASCII digits only.
+_NAME = r"[a-z][a-z0-9_]*"
+_VERSION = r"[0-9]+\.[0-9]+\.[0-9]+"
+NAME_RE = re.compile(rf"^{_NAME}\Z")
+VERSION_RE = re.compile(rf"^{_VERSION}\Z")
 # Config names are chosen by builder authors (e.g. imagenette "full-size").
-CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
 TARBALL_SUFFIX = ".tar.gz"
 CHECKSUM_SUFFIX = ".json"
 CARD_SUFFIX = ".card.html"
 # `<name>-<version>.tar.gz` and `<name>-<version>.json`, with the same rules as above.
-_NAME_VERSION = rf"(?P<name>{NAME_RE.pattern[1:-1]})-(?P<version>{VERSION_RE.pattern[1:-1]})"
-NAME_VERSION_RE = re.compile(rf"^{_NAME_VERSION}$")
-TARBALL_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(TARBALL_SUFFIX)}$")
-CHECKSUM_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(CHECKSUM_SUFFIX)}$")
+_NAME_VERSION = rf"(?P<name>{_NAME})-(?P<version>{_VERSION})"
+NAME_VERSION_RE = re.compile(rf"^{_NAME_VERSION}\Z")
+TARBALL_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(TARBALL_SUFFIX)}\Z")
+CHECKSUM_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(CHECKSUM_SUFFIX)}\Z")
 TFDS_SUBDIR = "TFDSv4"
 LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
 LOCK_DIR = "_locks"
@@ -60,7 +64,7 @@ def split_name_version(text: str) -> tuple[str, str | None]:
     return check_name(match["name"]), match["version"]
 
 
-DATASET_REF_RE = re.compile(rf"^(?P<name>{NAME_RE.pattern[1:-1]})(?:[:-](?P<version>{VERSION_RE.pattern[1:-1]}))?$")
+DATASET_REF_RE = re.compile(rf"^(?P<name>{_NAME})(?:[:-](?P<version>{_VERSION}))?\Z")
 
 
 def dataset_ref(text: str) -> tuple[str, str | None] | None:
@@ -126,6 +130,15 @@ def card_name(name: str, version: str) -> str:
 def temp_sibling(path: Path) -> Path:
     """A unique temporary name in the same directory, for write-then-rename."""
     return path.with_name(f"{TEMP_MARK}{uuid.uuid4().hex}-{path.name}")
+
+
+# Files we create: never through a symlink, never over something already there.
+NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def create_new(path: Path) -> BinaryIO:
+    """Open a file that must not exist yet for binary writing (O_EXCL, O_NOFOLLOW): a planted symlink is refused."""
+    return open(os.open(path, NEW_FILE_FLAGS, 0o644), "wb")
 
 
 def log_dir(data_dir: Path) -> Path:

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dsbuild.archive import PackResult, pack, remove_stale_temp_files
+from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
 from dsbuild.builders import check_builder_path
 from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built
 from dsbuild.catalog import CatalogEntry, lookup
@@ -163,6 +163,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
     log.info("building {} {} ({})", entry.name, entry.version, entry.category)
     with dataset_lock(data_dir, entry.name):
         remove_stale_temp_files(data_dir / tarball_name(entry.name, entry.version))
+        remove_leftovers(data_dir, entry.name)
         if options.clean:
             clean(data_dir, entry.name, entry.version)
         built = find_built(data_dir, entry.name, entry.version)

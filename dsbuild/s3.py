@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dsbuild.errors import RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError
+from dsbuild.errors import RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError, UsageError
 from dsbuild.log import log
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ ID_ENV = "ARMORY_PRIVATE_S3_ID"
 KEY_ENV = "ARMORY_PRIVATE_S3_KEY"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 
-S3_URL_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\x00-\x1f]+)$")
+S3_URL_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\x00-\x1f]+)\Z")
 
 ACCESS_CODES = {
     "InvalidAccessKeyId": "the access key id is not known to the server",
@@ -105,6 +105,12 @@ def make_client(endpoint_url: str | None = None, anonymous: bool = False) -> Cli
     if not session.region_name:
         kwargs["region_name"] = "us-east-1"
     key_id, secret = os.environ.get(ID_ENV), os.environ.get(KEY_ENV)
+    for variable, value in ((ID_ENV, key_id), (KEY_ENV, secret)):
+        # Such a value would end up quoted in an "invalid header" error, signature and all.
+        if value and not _PRINTABLE_TOKEN.match(value):
+            raise UsageError(
+                f"{variable} holds a space, a control or a non-ASCII character; set it to the key as issued"
+            )
     if not anonymous and key_id and secret:
         kwargs["aws_access_key_id"] = key_id
         kwargs["aws_secret_access_key"] = secret
@@ -115,9 +121,29 @@ def make_client(endpoint_url: str | None = None, anonymous: bool = False) -> Cli
         if key_id or secret:
             log.warning("only one of {} and {} is set: ignoring both, using boto3's chain", ID_ENV, KEY_ENV)
         source = "boto3's default chain"
-    client = session.client("s3", **kwargs)
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        client = session.client("s3", **kwargs)
+    except (ValueError, BotoCoreError) as exc:
+        raise UsageError(
+            f"cannot set up the S3 client: {redact(str(exc))[:200]}; check --endpoint-url (http(s)://HOST[:PORT]) "
+            "and the region (AWS_DEFAULT_REGION)"
+        ) from None
     log.debug("S3 endpoint {}, credentials from {}", endpoint_label(client), source)
     return client
+
+
+_PRINTABLE_TOKEN = re.compile(r"^[!-~]+$")
+_SECRET_PARTS = re.compile(
+    r"(AWS4-HMAC-SHA256\s|Credential=|Signature=|X-Amz-Signature=|X-Amz-Credential=|X-Amz-Security-Token=)[^'\"]*",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """`text` with anything from an Authorization header or presigned URL on cut out."""
+    return _SECRET_PARTS.sub(r"\1<redacted>", text)
 
 
 def s3_url(bucket: str, key: str) -> str:
@@ -169,8 +195,8 @@ def translate(exc: BaseException, what: str, client: Client) -> RemoteError:
     if code:
         return RemoteError(f"{what}: the S3 server at {where} answered {code}")
     if isinstance(exc, bx.BotoCoreError):
-        # BotoCoreError messages describe the request, never the credentials.
-        return RemoteError(f"{what}: {type(exc).__name__}: {exc}")
+        # Some (HTTPClientError) quote request headers: the signature is cut out.
+        return RemoteError(f"{what}: {type(exc).__name__}: {redact(str(exc))}")
     return RemoteError(f"{what}: {type(exc).__name__}")
 
 

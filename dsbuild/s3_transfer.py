@@ -19,6 +19,7 @@ from dsbuild.checksums import CHUNK_SIZE, FileDigest, HashingWriter, recall_dige
 from dsbuild.defaults import Status
 from dsbuild.errors import ChecksumError, RemoteConflictError, RemoteError
 from dsbuild.log import log
+from dsbuild.paths import create_new
 from dsbuild.s3 import (
     CHECKSUM_FILE_MAX_BYTES,
     DOWNLOAD_ATTEMPTS,
@@ -300,7 +301,8 @@ def _stream_to(client: Client, bucket: str, key: str, dest: Path, bar: _Bar) -> 
         response = client.get_object(Bucket=bucket, Key=key)
     body = response["Body"]
     try:
-        with open(dest, "wb") as raw:
+        dest.unlink(missing_ok=True)  # a retry starts over; create_new refuses what is already there
+        with create_new(dest) as raw:
             writer = HashingWriter(raw)
             for chunk in body.iter_chunks(CHUNK_SIZE):
                 writer.write(chunk)

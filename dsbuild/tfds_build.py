@@ -27,7 +27,7 @@ from dsbuild.build_progress import BuildProgress
 from dsbuild.errors import BuildFailedError, VerificationError
 from dsbuild.log import log
 from dsbuild.media_tools import path_with_tools
-from dsbuild.paths import INCOMPLETE_PREFIX
+from dsbuild.paths import INCOMPLETE_PREFIX, create_new
 from dsbuild.tfds_child import VERIFY_FAILED
 
 TAIL_LINES = 30
@@ -59,27 +59,25 @@ def tfds_command(target: str, data_dir: Path, options: TfdsOptions, imports: str
     `tfds build --imports MODULE name:version` (see `versioned_target`).
     """
     cmd = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build", target]
+    # Every value goes in `--flag=value` form: a value that starts with '-' (or
+    # holds '=') stays that flag's value and can never become a flag of its own.
     if imports is not None:
-        cmd += ["--imports", imports]
-    cmd += ["--data_dir", str(data_dir)]
+        cmd.append(f"--imports={imports}")
+    cmd.append(f"--data_dir={data_dir}")
     if options.register_checksums:
         cmd.append("--register_checksums")
     elif options.force_checksums_validation:
         cmd.append("--force_checksums_validation")
-    if options.manual_dir is not None:
-        cmd += ["--manual_dir", str(options.manual_dir)]
-    if options.download_dir is not None:
-        cmd += ["--download_dir", str(options.download_dir)]
-    if options.config is not None:
-        cmd += ["--config", options.config]
-    if options.max_examples_per_split is not None:
-        cmd += ["--max_examples_per_split", str(options.max_examples_per_split)]
-    if options.file_format is not None:
-        cmd += ["--file_format", options.file_format]
-    if options.num_processes is not None:
-        cmd += ["--num-processes", str(options.num_processes)]
-    if options.beam_pipeline_options is not None:
-        cmd += ["--beam_pipeline_options", options.beam_pipeline_options]
+    valued = (
+        ("--manual_dir", options.manual_dir),
+        ("--download_dir", options.download_dir),
+        ("--config", options.config),
+        ("--max_examples_per_split", options.max_examples_per_split),
+        ("--file_format", options.file_format),
+        ("--num-processes", options.num_processes),
+        ("--beam_pipeline_options", options.beam_pipeline_options),
+    )
+    cmd += [f"{flag}={value}" for flag, value in valued if value is not None]
     return cmd
 
 
@@ -203,7 +201,7 @@ def run_tfds_build(
     log.info("running: {}", shlex.join(cmd))
     log.info("tfds output: {}", log_path)
     start = time.monotonic()
-    with open(log_path, "wb") as log_file:
+    with create_new(log_path) as log_file:
         log_file.write(f"$ {shlex.join(cmd)}\n".encode())
         log_file.flush()
         # A new session: a terminal's Ctrl-C reaches only us, and we stop the whole group.

@@ -119,7 +119,7 @@ def test_unreadable_file_is_named_and_nothing_is_left(tmp_path: Path, monkeypatc
 
     # The tests run as root, which reads mode-000 files; fake the permission error instead.
     def guarded_open(file, *args, **kwargs):
-        if Path(file) == secret:
+        if not isinstance(file, int) and Path(file) == secret:
             raise PermissionError(errno.EACCES, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 

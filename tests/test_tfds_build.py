@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -30,17 +31,17 @@ BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
         (TfdsOptions(), []),
         (TfdsOptions(force_checksums_validation=True), ["--force_checksums_validation"]),
         (TfdsOptions(register_checksums=True, force_checksums_validation=True), ["--register_checksums"]),
-        (TfdsOptions(manual_dir=Path("/m d")), ["--manual_dir", "/m d"]),
-        (TfdsOptions(download_dir=Path("/dl")), ["--download_dir", "/dl"]),
-        (TfdsOptions(config="full-size"), ["--config", "full-size"]),
-        (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split", "5"]),
-        (TfdsOptions(file_format="array_record"), ["--file_format", "array_record"]),
-        (TfdsOptions(num_processes=2), ["--num-processes", "2"]),
-        (TfdsOptions(beam_pipeline_options="a=1,b=2"), ["--beam_pipeline_options", "a=1,b=2"]),
+        (TfdsOptions(manual_dir=Path("/m d")), ["--manual_dir=/m d"]),
+        (TfdsOptions(download_dir=Path("/dl")), ["--download_dir=/dl"]),
+        (TfdsOptions(config="full-size"), ["--config=full-size"]),
+        (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split=5"]),
+        (TfdsOptions(file_format="array_record"), ["--file_format=array_record"]),
+        (TfdsOptions(num_processes=2), ["--num-processes=2"]),
+        (TfdsOptions(beam_pipeline_options="a=1,b=2"), ["--beam_pipeline_options=a=1,b=2"]),
     ],
 )
 def test_argv(options: TfdsOptions, extra: list[str]) -> None:
-    assert tfds_command("mnist", Path("/data dir"), options) == [*BASE, "mnist", "--data_dir", "/data dir", *extra]
+    assert tfds_command("mnist", Path("/data dir"), options) == [*BASE, "mnist", "--data_dir=/data dir", *extra]
 
 
 def test_metacharacters_stay_one_argument(tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_child_command_wraps_the_tfds_argv(tmp_path: Path) -> None:
         "all_examples": True,
         "result": str(tmp_path / "r"),
     }
-    assert cmd[5:] == ["--", "build", "mnist", "--data_dir", str(tmp_path)]
+    assert cmd[5:] == ["--", "build", "mnist", f"--data_dir={tmp_path}"]
 
 
 def test_child_reports_a_build_that_does_not_verify(tmp_path: Path) -> None:
@@ -163,3 +164,37 @@ def test_verification_failure_in_the_child_is_a_verification_error(tmp_path: Pat
     )
     with pytest.raises(VerificationError, match="split train does not load\nFull log: "):
         run_tfds_build(fake_child(tmp_path, body), log_path, tmp_path / "data" / "toy")
+
+
+FLAG_LIKE = ["--register_checksums", "-h", "--data_dir=/tmp/x"]
+
+
+def test_flag_like_values_reach_tfds_as_values(tmp_path: Path) -> None:
+    """build.py's pass-through options, parsed by the real `tfds build` (its --dry_run prints what it parsed)."""
+    import build
+
+    running = []
+    for value in FLAG_LIKE:
+        args = build.make_parser().parse_args(
+            ["-ds", "mnist", f"--beam-pipeline-options={value}", f"--download-dir={value}"]
+        )
+        options = TfdsOptions(
+            download_dir=Path(args.download_dir),  # build.py makes it absolute; kept raw here on purpose
+            manual_dir=Path(value),
+            beam_pipeline_options=args.beam_pipeline_options,
+        )
+        cmd = tfds_command("mnist", tmp_path / "data", options)
+        assert cmd[:3] == BASE[:3]
+        # Started together: each pays TensorFlow's import once.
+        proc = subprocess.Popen(
+            [*cmd[:3], "--dry_run", "true", *cmd[3:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        running.append((value, proc))
+    for value, proc in running:
+        parsed, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        assert f"beam_pipeline_options={value!r}" in parsed
+        assert f"download_dir=PosixGPath({value!r})" in parsed
+        assert f"manual_dir=PosixGPath({value!r})" in parsed
+        assert f"data_dir=PosixGPath({str(tmp_path / 'data')!r})" in parsed
+        assert "register_checksums=False" in parsed
