@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import COMPRESSION_LEVELS, DEFAULT_COMPRESSION_LEVEL, Status
-from dsbuild.options import OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser
+from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser
 
 EPILOG = """\
 examples:
@@ -83,9 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write <name>-<version>.card.html beside the tarball: examples drawn, counts (see README)",
     )
-    out.add_argument(
-        "--card-examples", type=int, default=8, metavar="N", help="examples per split on the card (default: 8)"
-    )
+    add_options(out, CARD_EXAMPLES)
     out.add_argument(
         "--compression-level",
         type=int,
@@ -120,8 +118,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "give one of: -ds/-lcs (may be combined), --list, --pack-only, --card-only, --check (with at most one -lcs)"
         )
-    if args.card_examples < 0:
-        parser.error("--card-examples must be at least 0")
     for flag, value in (
         ("--max-examples-per-split", args.max_examples_per_split),
         ("--num-processes", args.num_processes),

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
-from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
+from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
 examples:
@@ -36,9 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--card", action="store_true", help="write <name>-<version>.card.html in the data dir after the download"
     )
-    parser.add_argument(
-        "--card-examples", type=int, default=8, metavar="N", help="examples per split on the card (default: 8)"
-    )
+    add_options(parser, CARD_EXAMPLES)
     parser.add_argument(
         "--armory-checksums",
         nargs="?",
@@ -87,8 +85,6 @@ def _positive(kind: type) -> object:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.card_examples < 0:
-        parser.error("--card-examples must be at least 0")
     from dsbuild.entry import run_command
 
     def work() -> int:

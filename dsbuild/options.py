@@ -31,6 +31,24 @@ VERBOSITY: OptionSpec = (
     ("-v", "--verbosity"),
     {"choices": LEVELS, "default": "info", "help": "how much to log (default: info)"},
 )
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0, for argparse (its message names the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0")
+    return value
+
+
+# build.py --card / --card-only and download.py --card draw this many examples per split.
+CARD_EXAMPLES: OptionSpec = (
+    ("--card-examples",),
+    {"type": _count, "default": 8, "metavar": "N", "help": "examples per split on the dataset card (default: 8)"},
+)
 # Where published datasets live: upload.py and download.py take the same ones.
 REMOTE: tuple[OptionSpec, ...] = (
     (
