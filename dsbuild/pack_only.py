@@ -6,6 +6,7 @@ never imports the build pipeline or the `tfds build` runner.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,9 +39,17 @@ def resolve_pack_targets(
         built = find_built(data_dir, target, version)
         if built is None:
             where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
+            out = shlex.quote(str(data_dir))
+            # Only catalog names work with -ds; a local builder is built from its folder.
+            how = (
+                f"`python build.py -ds {target} -o {out}`"
+                if target in catalog
+                else f"`python build.py -lcs PATH/TO/{target} -o {out}` ({target} is not in the catalog: give its "
+                "builder folder)"
+            )
             raise NotBuiltError(
-                f"{target} is not built in {data_dir} (no {where}): build it first with "
-                f"`python build.py -ds {target}`, or give the built directory's path"
+                f"{target} is not built in {data_dir} (no {where}): build it first with {how}, "
+                "or give the built directory's path"
             )
         found.append(built)
     return found

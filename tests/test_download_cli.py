@@ -182,6 +182,8 @@ def test_public_download_is_anonymous(capfd, tmp_path, data_dir, s3_server, s3_b
         monkeypatch.delenv(name)
     code, _, err = run(capfd, "-o", str(data_dir), *endpoint, "--public", "toy")
     assert code == 1 and "access denied" in err  # SeaweedFS needs a bucket policy for anonymous reads
+    assert "the bucket is not public: drop --public" in err
+    assert "ARMORY_PRIVATE_S3" not in err and "credentials (" not in err  # none were used
     s3_server.allow_anonymous_reads(s3_bucket)
     code, out, err = run(capfd, "-o", str(data_dir), *endpoint, "--public", "toy")
     assert code == 0, err
