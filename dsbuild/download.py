@@ -15,13 +15,13 @@ from pathlib import Path
 
 from dsbuild import s3, s3_transfer
 from dsbuild.archive import check_free_space, extract_tarball, extraction_limits, remove_leftovers
-from dsbuild.built_dataset import check_loads
 from dsbuild.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
+from dsbuild.records import verify_built
 from dsbuild.remote import RemoteOptions
 
 
@@ -217,7 +217,7 @@ def _download_one(
     try:
         s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
         try:
-            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads, limits=limits)
+            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
         except UnsafeArchiveError as exc:
             if location is None:
                 raise

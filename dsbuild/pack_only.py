@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
-from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
+from dsbuild.built_dataset import BuiltDataset, check_structure, find_built, from_directory
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import NotBuiltError
 from dsbuild.lock import dataset_lock
 from dsbuild.paths import dataset_ref, tarball_name
+from dsbuild.records import verify_built
 
 if TYPE_CHECKING:
     from dsbuild.catalog import CatalogEntry
@@ -63,5 +64,5 @@ def pack_built(
         remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
         remove_leftovers(built.data_dir, built.name)
         check_structure(built)
-        check_loads(built.data_dir, built.subdirs, all_examples=verify_all)
+        verify_built(built.data_dir, built.subdirs, all_examples=verify_all)  # TensorFlow only for verify_all
         return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)

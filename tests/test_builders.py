@@ -181,3 +181,14 @@ def test_literal_configs_are_read_and_a_missing_one_is_refused() -> None:
         check_config_defined(source, "huge")
     with pytest.raises(UsageError, match="defines no BUILDER_CONFIGS; build it without --config"):
         check_config_defined(check_builder_path(FIXTURE_BUILDERS / "fixture_good"), "small")
+
+
+def test_our_snake_case_rule_is_tfds_own() -> None:
+    from tensorflow_datasets.core.naming import camelcase_to_snakecase as tfds_snake
+
+    from dsbuild.builders import camelcase_to_snakecase
+    from dsbuild.catalog import load_catalog
+
+    names = [e.source.class_name for e in load_catalog().values() if e.source is not None]
+    names += ["MNIST", "Cifar10Corrupted", "MNISTv2", "So2SAT", "A1B2", "HTTPServer2Data", "x", "XYZ", "Builder"]
+    assert [camelcase_to_snakecase(n) for n in names] == [tfds_snake(n) for n in names]

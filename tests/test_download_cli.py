@@ -37,7 +37,7 @@ def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
         if (data_dir / "toy" / "1.0.0" / "BROKEN").exists():
             raise VerificationError(f"{data_dir / 'toy' / '1.0.0'} does not load with TFDS: broken")
 
-    monkeypatch.setattr(download_workflow, "check_loads", fake)
+    monkeypatch.setattr(download_workflow, "verify_built", fake)
     return calls
 
 
