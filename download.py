@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     def work() -> int:
+        from dsbuild.batch import exit_code, summary_lines
         from dsbuild.download import ExtractOptions, download
         from dsbuild.paths import resolve_data_dir
         from dsbuild.remote import RemoteOptions, human_size
@@ -110,13 +111,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in results:
             where = ", ".join(str(data_dir / sub) for sub in r.subdirs)
+            if r.status == Status.FAILED:
+                continue  # its error was logged when it happened
             if r.status == Status.ALREADY_PRESENT:
                 print(f"{r.name} {r.version}: already present in {where} (matches {r.source}; nothing downloaded)")
             else:
                 print(f"{r.name} {r.version}: downloaded ({human_size(r.size)}), verified, extracted to {where}")
             if args.card:
                 _card(data_dir, r.name, r.version, args.card_examples)
-        return 0
+        if len(results) > 1:
+            print("\n".join(summary_lines([(f"{r.name} {r.version}".strip(), r.error, r.seconds) for r in results])))
+        return exit_code([r.error for r in results])
 
     return run_command(work, args.verbosity)
 

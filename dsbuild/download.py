@@ -9,8 +9,9 @@ interrupted runs for that dataset are removed first, under its lock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsbuild import s3, s3_transfer
@@ -31,12 +32,15 @@ class DownloadResult:
     version: str
     subdirs: tuple[str, ...]
     size: int
-    status: Status  # DOWNLOADED or ALREADY_PRESENT
+    status: Status  # DOWNLOADED, ALREADY_PRESENT, REPAIRED or FAILED
     source: str
+    error: DsbuildError | None = None  # why it FAILED (already logged)
+    seconds: float = 0.0
 
 
 DOWNLOADED = Status.DOWNLOADED
 ALREADY_PRESENT = Status.ALREADY_PRESENT
+FAILED = Status.FAILED
 
 
 def _parse_record(data: bytes, source: str) -> ChecksumRecord:
@@ -159,21 +163,27 @@ def download(
         raise UsageError("name at least one dataset to download")
     extract_options = extract_options or ExtractOptions()
     client = s3.make_client(options.endpoint_url, anonymous=options.public)
-    if armory_checksums is not None:
-        resolved = [_resolve_armory(armory_checksums, t, data_dir) for t in targets]
-    else:
-        resolved = [(*resolve_download_target(client, options, t), None) for t in targets]
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DsbuildError(f"cannot create the data dir {str(data_dir)!r}: {exc.strerror or exc}") from None
     results = []
-    for record, source, location in resolved:
-        with dataset_lock(data_dir, record.name):
-            remove_leftovers(data_dir, record.name)
-            results.append(
-                _download_one(client, data_dir, record, source, options, overwrite, extract_options, location)
-            )
+    for target in targets:
+        # One dataset's failure is logged once and recorded; the others are still downloaded.
+        started = time.monotonic()
+        try:
+            location: tuple[str, str] | None = None
+            if armory_checksums is not None:
+                record, source, location = _resolve_armory(armory_checksums, target, data_dir)
+            else:
+                record, source = resolve_download_target(client, options, target)
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DsbuildError(f"cannot create the data dir {str(data_dir)!r}: {exc.strerror or exc}") from None
+            with dataset_lock(data_dir, record.name):
+                remove_leftovers(data_dir, record.name)
+                result = _download_one(client, data_dir, record, source, options, overwrite, extract_options, location)
+        except DsbuildError as exc:
+            log.error("error: {}", exc)
+            result = DownloadResult(target, "", (), 0, FAILED, target, error=exc)
+        results.append(replace(result, seconds=time.monotonic() - started))
     return results
 
 
@@ -202,7 +212,7 @@ def _download_one(
     if present:
         installed = _installed_record(data_dir, record)
         if installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs):
-            log.info("{} {} is already present in {} and matches {}", record.name, record.version, data_dir, source)
+            log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
         if not overwrite:
             raise DsbuildError(

@@ -115,6 +115,19 @@ def test_never_published_name(capfd, data_dir, remote, s3_bucket):
     )
 
 
+def test_one_failure_does_not_stop_the_others(capfd, tmp_path, data_dir, remote, published):
+    make_tarball(tmp_path / "build2", "other", "2.0.0")
+    assert upload.main(["-o", str(tmp_path / "build2"), *remote, "other"]) == 0
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "nope", "toy", "other")
+    assert code == 1
+    assert err.count("'nope' was never published") == 1
+    assert (data_dir / "toy" / "1.0.0").is_dir() and (data_dir / "other" / "2.0.0").is_dir()
+    summary = out.split("summary (2 of 3 succeeded):\n")[1].splitlines()
+    assert [line.split()[:2] for line in summary] == [["nope", "failed"], ["toy", "1.0.0"], ["other", "2.0.0"]]
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert out.count("already present") == 1 and "already present" not in err  # said once
+
+
 def test_bad_target_is_usage_error(capfd, data_dir, remote):
     code, _, err = run(capfd, "-o", str(data_dir), *remote, "Not A Name")
     assert code == 2
