@@ -19,6 +19,7 @@ from dsbuild.archive import check_free_space, extract_tarball, extraction_limits
 from dsbuild.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
+from dsbuild.installed import ChangedLocallyError, describe, differences
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
@@ -41,6 +42,7 @@ class DownloadResult:
 DOWNLOADED = Status.DOWNLOADED
 ALREADY_PRESENT = Status.ALREADY_PRESENT
 FAILED = Status.FAILED
+REPAIRED = Status.REPAIRED
 
 
 def _parse_record(data: bytes, source: str) -> ChecksumRecord:
@@ -211,9 +213,18 @@ def _download_one(
     present = [sub for sub in record.subdirs if (data_dir / sub).exists()]
     if present:
         installed = _installed_record(data_dir, record)
-        if installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs):
+        same = installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs)
+        # The data is checked, not only the checksum file: a file changed since it was installed shows here.
+        diffs = differences(data_dir, installed) if same and installed and installed.files else []
+        if same and not diffs:
             log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+        if diffs and not overwrite:
+            raise ChangedLocallyError(
+                f"{describe(record, data_dir, diffs)}\nkept it: pass --overwrite to repair it (download it again)"
+            )
+        if diffs:
+            log.warning("{}", describe(record, data_dir, diffs))
         if not overwrite:
             raise DsbuildError(
                 f"{data_dir / present[0]} already exists and is not the published {record.name} {record.version} "
@@ -238,4 +249,5 @@ def _download_one(
     finally:
         staged.unlink(missing_ok=True)
     write_checksum_file(record, data_dir)
-    return DownloadResult(record.name, record.version, record.subdirs, record.size, DOWNLOADED, source)
+    status = REPAIRED if present and overwrite and diffs else DOWNLOADED
+    return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)

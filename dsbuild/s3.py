@@ -43,7 +43,7 @@ READ_TIMEOUT = 60
 MAX_ATTEMPTS = 3  # boto3 "standard" retry mode: 3 attempts, capped exponential backoff
 
 SHA256_METADATA_KEY = "sha256"
-CHECKSUM_FILE_MAX_BYTES = 1 << 20
+CHECKSUM_FILE_MAX_BYTES = 8 << 20  # its `files` list takes about 150 bytes per file of the dataset
 DOWNLOAD_ATTEMPTS = 2  # a stream cut short is fetched once more, then it is an error
 
 ID_ENV = "ARMORY_PRIVATE_S3_ID"
