@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from dsbuild.defaults import COMPRESSION_LEVELS, DEFAULT_COMPRESSION_LEVEL, Status
 from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser
+
+if TYPE_CHECKING:
+    from dsbuild.catalog import CatalogEntry
 
 EPILOG = """\
 examples:
@@ -131,6 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(lambda: _run(args, command), args.verbosity)
 
 
+def _check_config_defined(entries: list[CatalogEntry], config: str) -> None:
+    from dsbuild.builders import check_config_defined
+    from dsbuild.log import log
+
+    for entry in entries:
+        if entry.source is not None:
+            check_config_defined(entry.source, config)
+        if entry.source is None or entry.source.configs is None:
+            log.info("{}: --config {} will be checked by TFDS (its configs are not literal here)", entry.name, config)
+
+
 def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     # Imported here, after parsing: `-h` must not pay for them.
     from pathlib import Path
@@ -176,6 +191,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     entries = pipeline.resolve(catalog, args.dataset, args.local_class_path)
     if args.config is not None:
         check_config(args.config)
+        _check_config_defined(entries, args.config)
     tfds_options = TfdsOptions(
         register_checksums=args.register_checksums,
         manual_dir=_existing_dir(args.manual_dir, "--manual-dir"),

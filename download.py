@@ -16,6 +16,7 @@ examples:
   python download.py s3://bucket/datasets/mnist-3.0.1.json
   python download.py --public mnist                     anonymous, unsigned requests
   python download.py --card mnist                       also write mnist-<version>.card.html to look at
+  python download.py --verify mnist                     compare the installed files with the tarball's (offline)
 
 credentials: ARMORY_PRIVATE_S3_ID / ARMORY_PRIVATE_S3_KEY if set, else boto3's chain
 exit codes: 0 success, 1 a download/verification failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
@@ -32,7 +33,14 @@ def make_parser() -> argparse.ArgumentParser:
     )
     add_options(parser, OUTPUT_DIRECTORY, *REMOTE)
     parser.add_argument("--public", action="store_true", help="anonymous, unsigned requests (public datasets)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a dataset already in the data dir")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace a dataset already in the data dir (repairs a changed one)"
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="download nothing: check each installed dataset file by file against what its tarball held",
+    )
     parser.add_argument(
         "--card", action="store_true", help="write <name>-<version>.card.html in the data dir after the download"
     )
@@ -88,17 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     def work() -> int:
+        from dsbuild.batch import exit_code, summary_lines
         from dsbuild.download import ExtractOptions, download
         from dsbuild.paths import resolve_data_dir
         from dsbuild.remote import RemoteOptions, human_size
 
+        data_dir = resolve_data_dir(args.output_directory)
+        if args.verify:
+            return _verify(data_dir, args.targets)
         settings = remote_settings(args)
         armory_checksums = None
         if args.armory_checksums is not None:
             armory_checksums = _armory_checksums(args.armory_checksums)
             settings["public"] = True  # armory publishes to a public bucket: anonymous, unsigned requests
         options = RemoteOptions(**settings)
-        data_dir = resolve_data_dir(args.output_directory)
         extract_options = ExtractOptions(args.max_expansion, args.max_members)
         results = download(
             data_dir,
@@ -110,15 +121,45 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in results:
             where = ", ".join(str(data_dir / sub) for sub in r.subdirs)
-            if r.status == Status.ALREADY_PRESENT:
+            if r.status == Status.FAILED:
+                continue  # its error was logged when it happened
+            if r.status == Status.REPAIRED:
+                print(f"{r.name} {r.version}: repaired: downloaded again ({human_size(r.size)}), verified, {where}")
+            elif r.status == Status.ALREADY_PRESENT:
                 print(f"{r.name} {r.version}: already present in {where} (matches {r.source}; nothing downloaded)")
             else:
                 print(f"{r.name} {r.version}: downloaded ({human_size(r.size)}), verified, extracted to {where}")
             if args.card:
                 _card(data_dir, r.name, r.version, args.card_examples)
-        return 0
+        if len(results) > 1:
+            print("\n".join(summary_lines([(f"{r.name} {r.version}".strip(), r.error, r.seconds) for r in results])))
+        return exit_code([r.error for r in results])
 
     return run_command(work, args.verbosity)
+
+
+def _verify(data_dir, targets: list[str]) -> int:  # data_dir: Path
+    """--verify: each installed dataset against its checksum file's file list; a summary for several."""
+    import time
+
+    from dsbuild.batch import exit_code, summary_lines
+    from dsbuild.errors import DsbuildError
+    from dsbuild.installed import verify_installed
+    from dsbuild.log import log
+
+    rows = []
+    for target in targets:
+        started, error = time.monotonic(), None
+        try:
+            record, count = verify_installed(data_dir, target)
+            print(f"{record.name} {record.version}: all {count} files match the tarball ({data_dir})")
+        except DsbuildError as exc:
+            log.error("error: {}", exc)
+            error = exc
+        rows.append((target, error, time.monotonic() - started))
+    if len(rows) > 1:
+        print("\n".join(summary_lines(rows)))
+    return exit_code([error for _, error, _ in rows])
 
 
 def _card(data_dir, name: str, version: str, examples: int) -> None:  # data_dir: Path

@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     def work() -> int:
+        from dsbuild.batch import exit_code, summary_lines
         from dsbuild.paths import resolve_data_dir
         from dsbuild.remote import RemoteOptions, human_size
         from dsbuild.upload import upload
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"nothing to upload: no unpublished tarballs in {data_dir}")
         for r in results:
             size = human_size(r.size)
+            if r.status == Status.FAILED:
+                continue  # its error was logged when it happened
             if r.status == Status.DRY_RUN_PACK:
                 print(f"would pack {r.tarball}, then upload it to {r.tarball_url}, checksum file to {r.checksum_url}")
             elif r.status == Status.DRY_RUN:
@@ -80,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             for path, line in write_for_uploads(Path(args.armory_checksums_dir), results, dry_run=args.dry_run):
                 verb = "would write" if args.dry_run else "armory checksum line:"
                 print(f"  {verb} {path}: {line.strip()}")
-        return 0
+        if len(results) > 1:
+            print("\n".join(summary_lines([(f"{r.name} {r.version}", r.error, r.seconds) for r in results])))
+        return exit_code([r.error for r in results])
 
     return run_command(work, args.verbosity)
 

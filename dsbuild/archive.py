@@ -111,10 +111,12 @@ def _tarinfo(name: str, st: os.stat_result) -> tarfile.TarInfo:
     return info
 
 
-def _add_file(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path) -> None:
+def _add_file(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path) -> str:
+    """Add one file; return its sha256 (hashed as it is packed, for download.py --verify)."""
     try:
         with open(path, "rb") as f:
-            tar.addfile(info, f)
+            hashing = HashingReader(f)
+            tar.addfile(info, hashing)
             now = os.fstat(f.fileno()).st_size
     except PermissionError:
         raise PackError(f"cannot read {str(path)!r}: permission denied; fix its permissions") from None
@@ -124,6 +126,7 @@ def _add_file(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path) -> None:
         raise
     if now != info.size:
         raise PackError(f"{str(path)!r} changed size while it was being packed; pack again")
+    return hashing.hexdigest()
 
 
 def write_tarball(
@@ -134,8 +137,11 @@ def write_tarball(
     threads: int = DEFAULT_THREADS,
     cancel: threading.Event | None = None,
     tally: MemberTally | None = None,
+    files: list[tuple[str, int, str]] | None = None,
 ) -> tuple[int, str]:
     """Write the tarball of `subdirs` (relative to `root`) to `destination` atomically.
+
+    `files`, when given, receives (member name, size, sha256) of every file packed.
 
     One streaming pass: tar members go into a multi-threaded ISA-L gzip
     compressor whose output is hashed and counted as it is written. Memory stays
@@ -163,7 +169,9 @@ def write_tarball(
                     if info.isdir():
                         tar.addfile(info)
                     else:
-                        _add_file(tar, info, path)
+                        digest = _add_file(tar, info, path)
+                        if files is not None:
+                            files.append((name, info.size, digest))
         # Not fsynced: at gigabytes, syncing costs more than packing. After a crash the
         # worst case is a tarball that disagrees with its (fsynced) checksum file, which
         # upload.py and download.py both refuse.
@@ -196,7 +204,8 @@ def pack(
     tarball = out_dir / tarball_name(name, version)
     log.info("packing {} into {}", ", ".join(subdirs), tarball)
     tally = MemberTally()
-    size, sha256 = write_tarball(data_dir, subdirs, tarball, compresslevel, cancel=cancel, tally=tally)
+    files: list[tuple[str, int, str]] = []
+    size, sha256 = write_tarball(data_dir, subdirs, tarball, compresslevel, cancel=cancel, tally=tally, files=files)
     record = ChecksumRecord(
         name=name,
         version=version,
@@ -206,6 +215,7 @@ def pack(
         provenance=provenance,
         uncompressed_bytes=tally.member_bytes,
         members=tally.members,
+        files=tuple(sorted(files)),
     )
     try:
         checksum_file = write_checksum_file(record, out_dir)

@@ -14,11 +14,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsbuild.builder_classes import (
+    REQUIRED_METHODS,
+    BuilderClass,
+    base_name,
+    builder_classes,
+    literal_config_names,
+    registered,
+)
 from dsbuild.errors import BuilderCheckError, UsageError
 from dsbuild.paths import NAME_RE, VERSION_RE
 
-BUILDER_BASES = ("GeneratorBasedBuilder",)
 NEW_STYLE_SUFFIX = "_dataset_builder"
+_WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")  # a capital starting a word: Cifar10Corrupted
+_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")  # what is left of a case change: MNISTv2 -> mnis_tv2
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class BuilderSource:
     supported_versions: tuple[str, ...] = ()  # SUPPORTED_VERSIONS, besides VERSION
     default_version: str | None = None  # "Default version: X.Y.Z" in the module docstring, with
     default_reason: str = ""  # the reason given after it (build.py --list shows both)
+    configs: tuple[str, ...] | None = ()  # BUILDER_CONFIGS names; None when not literal (TFDS checks)
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -52,11 +62,12 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def camelcase_to_snakecase(name: str) -> str:
-    # TFDS's own function, so our rule can never drift from the name TFDS registers.
-    # tensorflow_datasets.core.naming is cheap to import (no TensorFlow).
-    from tensorflow_datasets.core.naming import camelcase_to_snakecase as tfds_snake
+    """The dataset name TFDS derives from a class name (TFDS's rule; a test compares it with TFDS's function).
 
-    return tfds_snake(name)
+    Written out here because importing tensorflow_datasets costs every command a third of a second.
+    """
+    words = _WORD_START.sub(r"\1_\2", name)
+    return _LOWER_UPPER.sub(r"\1_\2", words).lower()
 
 
 def find_builder_file(path: Path) -> Path:
@@ -79,14 +90,6 @@ def find_builder_file(path: Path) -> Path:
     )
 
 
-def _base_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
 def _literal_version(cls: ast.ClassDef) -> tuple[str | None, str | None]:
     """(version, problem) from `VERSION = tfds.core.Version("1.2.3")` or `VERSION = "1.2.3"`."""
     for stmt in cls.body:
@@ -98,7 +101,7 @@ def _literal_version(cls: ast.ClassDef) -> tuple[str | None, str | None]:
             targets, value = [stmt.target], stmt.value
         if not any(isinstance(t, ast.Name) and t.id == "VERSION" for t in targets) or value is None:
             continue
-        if isinstance(value, ast.Call) and _base_name(value.func) == "Version" and value.args:
+        if isinstance(value, ast.Call) and base_name(value.func) == "Version" and value.args:
             value = value.args[0]
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             if VERSION_RE.match(value.value):
@@ -123,7 +126,7 @@ def _supported_versions(cls: ast.ClassDef) -> tuple[tuple[str, ...], str | None]
             return (), f"SUPPORTED_VERSIONS of class {cls.name} must be a literal list of versions"
         versions: list[str] = []
         for item in stmt.value.elts:
-            if isinstance(item, ast.Call) and _base_name(item.func) == "Version" and item.args:
+            if isinstance(item, ast.Call) and base_name(item.func) == "Version" and item.args:
                 item = item.args[0]
             if not (isinstance(item, ast.Constant) and isinstance(item.value, str) and VERSION_RE.match(item.value)):
                 return (), f"SUPPORTED_VERSIONS of class {cls.name} must list literal MAJOR.MINOR.PATCH versions"
@@ -164,39 +167,41 @@ def check_builder_file(module: Path) -> BuilderSource:
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {exc.strerror}") from None
 
-    classes = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.ClassDef) and any(_base_name(b) in BUILDER_BASES for b in node.bases)
-    ]
+    found = builder_classes(tree)
+    classes = registered(found)
     version: str | None = None
     supported: tuple[str, ...] = ()
     class_name = ""
+    configs: tuple[str, ...] | None = None
+    tfds_file = _file_tfds_imports(module.parent)
+    if tfds_file != module:
+        problems.append(_not_the_imported_file(module, tfds_file, classes))
     if not classes:
         problems.append(
             f"{where}: no tfds.core.GeneratorBasedBuilder subclass; define one named "
             f"{_camel(expected)} (the class name TFDS maps to {expected!r})"
         )
     elif len(classes) > 1:
-        names = ", ".join(c.name for c in classes)
-        problems.append(f"{where}: {len(classes)} builder classes ({names}); keep exactly one builder per file")
+        problems.append(_too_many(where, module, expected, classes))
     else:
         cls = classes[0]
         class_name = cls.name
         # New-style `<name>_dataset_builder.py` files may call the class `Builder`.
         new_style_builder = stem.endswith(NEW_STYLE_SUFFIX) and cls.name == "Builder"
-        snake = camelcase_to_snakecase(cls.name)
+        snake = cls.registered_name or camelcase_to_snakecase(cls.name)
         if not new_style_builder and snake != expected:
             problems.append(
-                f"{where}:{cls.lineno}: class {cls.name} is registered by TFDS as {snake!r}, "
-                f"not {expected!r}; rename the class to {_camel(expected)} or the file to {snake}.py"
+                f"{where}:{cls.node.lineno}: class {cls.name} is registered by TFDS as {snake!r}, "
+                f"not {expected!r}; {_rename_fix(tree, cls.name, expected, module, snake)}"
             )
-        version, problem = _literal_version(cls)
+        version, problem = _literal_version(cls.node)
         if problem:
-            problems.append(f"{where}:{cls.lineno}: {problem}")
-        supported, problem = _supported_versions(cls)
+            problems.append(f"{where}:{cls.node.lineno}: {problem}")
+        supported, problem = _supported_versions(cls.node)
         if problem:
-            problems.append(f"{where}:{cls.lineno}: {problem}")
+            problems.append(f"{where}:{cls.node.lineno}: {problem}")
+        literal = literal_config_names(cls.node)
+        configs = tuple(literal) if literal is not None else None
     default_version, default_reason = _default_version(tree)
     if default_version is not None and version is not None and default_version not in (version, *supported):
         problems.append(
@@ -214,7 +219,69 @@ def check_builder_file(module: Path) -> BuilderSource:
         supported_versions=supported,
         default_version=default_version,
         default_reason=default_reason,
+        configs=configs,
     )
+
+
+def _file_tfds_imports(folder: Path) -> Path:
+    """The module `tfds build FOLDER` imports (build.py always gives TFDS the folder)."""
+    new_style = folder / f"{folder.name}{NEW_STYLE_SUFFIX}.py"
+    return new_style if new_style.is_file() else folder / f"{folder.name}.py"
+
+
+def _free_folder_fix(module: Path, name: str) -> str:
+    """`move it to NAME/NAME.py`, or how to pick a name when that folder is taken."""
+    target = module.parent.parent / name
+    if target.exists():
+        return f"move it into a new folder named after its dataset ({target} is taken, so rename the class first)"
+    return f"move it to {target / (name + '.py')} with an empty __init__.py beside it"
+
+
+def _not_the_imported_file(module: Path, tfds_file: Path, classes: list[BuilderClass]) -> str:
+    name = camelcase_to_snakecase(classes[0].name) if len(classes) == 1 else module.stem
+    if len(classes) == 1 and classes[0].registered_name:
+        name = classes[0].registered_name
+    fixes = [_free_folder_fix(module, name)]
+    if name == module.parent.name and not tfds_file.exists():
+        fixes.insert(0, f"rename it to {tfds_file.name}")
+    return (
+        f"{module}: build.py gives TFDS the folder {module.parent}, and TFDS imports {tfds_file.name} from it, "
+        f"not {module.name}; {' or '.join(fixes)}"
+    )
+
+
+def _too_many(where: str, module: Path, expected: str, classes: list[BuilderClass]) -> str:
+    names = ", ".join(c.name for c in classes)
+    head = f"{where}: {len(classes)} builder classes ({names}); keep exactly one builder per file"
+    bases = [c for c in classes if any(c.name in other.local_bases for other in classes)]
+    if bases:
+        subs = [c.name for c in classes if c not in bases]
+        sub = subs[0] if subs else "Sub"
+        base = bases[0].name
+        return (
+            f"{head}: TFDS registers the base class {base} as a builder too; move {base} into another module as a "
+            f"plain mixin (no builder class among its bases) and declare "
+            f"`class {sub}({base}, tfds.core.GeneratorBasedBuilder)`, or leave one of "
+            f"{', '.join(REQUIRED_METHODS)} undefined in {base} so that TFDS sees it as abstract"
+        )
+    keep = [c for c in classes if (c.registered_name or camelcase_to_snakecase(c.name)) == expected]
+    others = [c for c in classes if c not in keep]
+    moves = "; ".join(
+        f"{c.name}: {_free_folder_fix(module, c.registered_name or camelcase_to_snakecase(c.name))}"
+        for c in (others if keep else classes[1:])
+    )
+    return f"{head}: keep {(keep or classes)[0].name} here and move the others out ({moves})"
+
+
+def _rename_fix(tree: ast.Module, class_name: str, expected: str, module: Path, snake: str) -> str:
+    """A fix that works: a class name TFDS maps to `expected` and nothing else in the file uses."""
+    camel = _camel(expected)
+    taken = {n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)} - {class_name}
+    if camelcase_to_snakecase(camel) == expected and camel not in taken:
+        fix = f"rename the class to {camel}"
+    else:
+        fix = f'add `name = "{expected}"` to class {class_name}'
+    return f"{fix} or {_free_folder_fix(module, snake)}"
 
 
 def _camel(snake: str) -> str:
@@ -225,3 +292,15 @@ def check_builder_path(path: Path) -> BuilderSource:
     """Resolve a -lcs path (file or folder) and check it."""
     path = path.expanduser().absolute()
     return check_builder_file(find_builder_file(path))
+
+
+def check_config_defined(source: BuilderSource, config: str) -> None:
+    """UsageError when the builder's literal BUILDER_CONFIGS lacks `config` (None: left to TFDS)."""
+    if source.configs is None or config in source.configs:
+        return
+    if not source.configs:
+        raise UsageError(f"--config {config}: {source.module} defines no BUILDER_CONFIGS; build it without --config")
+    raise UsageError(
+        f"--config {config}: {source.module} defines only {', '.join(source.configs)}; "
+        f"give one of them, or leave --config out to build them all"
+    )

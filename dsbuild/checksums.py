@@ -4,8 +4,9 @@ The checksum file `<name>-<version>.json` holds one dataset's entry in the same
 shape as an entry of armory's `cached_datasets.json` (`sha256`, `size`,
 `subdir`, `url`, `version`), plus `name`, `tarball`, what the tarball expands
 to (`uncompressed_bytes` of member data, `members`), which bounds extraction,
-and, for builds made by this version, `provenance` (dsbuild.provenance); the
-index gets none of these. `subdir` is a string for one subdirectory and a list
+and, for builds made by this version, `provenance` (dsbuild.provenance) and
+`files` (every file of the tarball, path under the data dir -> size and sha256,
+so an installed dataset can be checked file by file); the index gets none of these. `subdir` is a string for one subdirectory and a list
 for several, as armory writes it: `NAME/VERSION`, `NAME/CONFIG/VERSION` or
 `NAME/.config`.
 """
@@ -50,6 +51,7 @@ class ChecksumRecord:
     # What the tarball expands to; None in checksum files of armory or older dsbuild versions.
     uncompressed_bytes: int | None = None
     members: int | None = None
+    files: tuple[tuple[str, int, str], ...] = ()  # (path under the data dir, size, sha256); () when unknown
 
     def __post_init__(self) -> None:
         if not self.tarball:
@@ -71,9 +73,11 @@ class ChecksumRecord:
         }
 
     def to_json(self) -> dict[str, Any]:
-        extra = {"provenance": self.provenance} if self.provenance is not None else {}
+        extra: dict[str, Any] = {"provenance": self.provenance} if self.provenance is not None else {}
         if self.members is not None:
             extra |= {"members": self.members, "uncompressed_bytes": self.uncompressed_bytes}
+        if self.files:
+            extra["files"] = {path: {"size": size, "sha256": sha} for path, size, sha in self.files}
         return {"name": self.name, "tarball": self.tarball, **self.index_entry(), **extra}
 
     def with_url(self, url: str | None) -> ChecksumRecord:
@@ -154,7 +158,27 @@ class ChecksumRecord:
             provenance,
             uncompressed_bytes=uncompressed,
             members=members,
+            files=_parse_files(data, subdirs, bad),
         )
+
+
+def _parse_files(data: dict, subdirs: list[str], bad: Any) -> tuple[tuple[str, int, str], ...]:
+    """The optional `files` map, each path checked to lie under one of `subdirs`."""
+    raw = data.get("files", {})
+    if not isinstance(raw, dict):
+        raise bad("files must be an object")
+    files = []
+    for path, entry in raw.items():
+        inside = any(path.startswith(sub + "/") for sub in subdirs) if isinstance(path, str) else False
+        if not inside or not valid_subdir(path, path.split("/")[0]):
+            raise bad(f"invalid file path {path!r}: expected a path under {', '.join(subdirs)}")
+        size, sha = (entry.get("size"), entry.get("sha256")) if isinstance(entry, dict) else (None, None)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise bad(f"invalid size of {path!r}")
+        if not isinstance(sha, str) or not SHA256_RE.match(sha):
+            raise bad(f"invalid sha256 of {path!r}")
+        files.append((path, size, sha))
+    return tuple(sorted(files))
 
 
 def valid_subdir(sub: object, name: str) -> bool:

@@ -43,3 +43,5 @@ class Status(StrEnum):
     DRY_RUN_PACK = "dry run, pack first"
     DOWNLOADED = "downloaded"
     ALREADY_PRESENT = "already present"
+    REPAIRED = "repaired"
+    FAILED = "failed"

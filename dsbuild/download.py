@@ -9,19 +9,21 @@ interrupted runs for that dataset are removed first, under its lock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsbuild import s3, s3_transfer
 from dsbuild.archive import check_free_space, extract_tarball, extraction_limits, remove_leftovers
-from dsbuild.built_dataset import check_loads
 from dsbuild.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
+from dsbuild.installed import ChangedLocallyError, describe, differences
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
+from dsbuild.records import verify_built
 from dsbuild.remote import RemoteOptions
 
 
@@ -31,12 +33,16 @@ class DownloadResult:
     version: str
     subdirs: tuple[str, ...]
     size: int
-    status: Status  # DOWNLOADED or ALREADY_PRESENT
+    status: Status  # DOWNLOADED, ALREADY_PRESENT, REPAIRED or FAILED
     source: str
+    error: DsbuildError | None = None  # why it FAILED (already logged)
+    seconds: float = 0.0
 
 
 DOWNLOADED = Status.DOWNLOADED
 ALREADY_PRESENT = Status.ALREADY_PRESENT
+FAILED = Status.FAILED
+REPAIRED = Status.REPAIRED
 
 
 def _parse_record(data: bytes, source: str) -> ChecksumRecord:
@@ -159,21 +165,27 @@ def download(
         raise UsageError("name at least one dataset to download")
     extract_options = extract_options or ExtractOptions()
     client = s3.make_client(options.endpoint_url, anonymous=options.public)
-    if armory_checksums is not None:
-        resolved = [_resolve_armory(armory_checksums, t, data_dir) for t in targets]
-    else:
-        resolved = [(*resolve_download_target(client, options, t), None) for t in targets]
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DsbuildError(f"cannot create the data dir {str(data_dir)!r}: {exc.strerror or exc}") from None
     results = []
-    for record, source, location in resolved:
-        with dataset_lock(data_dir, record.name):
-            remove_leftovers(data_dir, record.name)
-            results.append(
-                _download_one(client, data_dir, record, source, options, overwrite, extract_options, location)
-            )
+    for target in targets:
+        # One dataset's failure is logged once and recorded; the others are still downloaded.
+        started = time.monotonic()
+        try:
+            location: tuple[str, str] | None = None
+            if armory_checksums is not None:
+                record, source, location = _resolve_armory(armory_checksums, target, data_dir)
+            else:
+                record, source = resolve_download_target(client, options, target)
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DsbuildError(f"cannot create the data dir {str(data_dir)!r}: {exc.strerror or exc}") from None
+            with dataset_lock(data_dir, record.name):
+                remove_leftovers(data_dir, record.name)
+                result = _download_one(client, data_dir, record, source, options, overwrite, extract_options, location)
+        except DsbuildError as exc:
+            log.error("error: {}", exc)
+            result = DownloadResult(target, "", (), 0, FAILED, target, error=exc)
+        results.append(replace(result, seconds=time.monotonic() - started))
     return results
 
 
@@ -201,9 +213,18 @@ def _download_one(
     present = [sub for sub in record.subdirs if (data_dir / sub).exists()]
     if present:
         installed = _installed_record(data_dir, record)
-        if installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs):
-            log.info("{} {} is already present in {} and matches {}", record.name, record.version, data_dir, source)
+        same = installed is not None and installed.sha256 == record.sha256 and len(present) == len(record.subdirs)
+        # The data is checked, not only the checksum file: a file changed since it was installed shows here.
+        diffs = differences(data_dir, installed) if same and installed and installed.files else []
+        if same and not diffs:
+            log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+        if diffs and not overwrite:
+            raise ChangedLocallyError(
+                f"{describe(record, data_dir, diffs)}\nkept it: pass --overwrite to repair it (download it again)"
+            )
+        if diffs:
+            log.warning("{}", describe(record, data_dir, diffs))
         if not overwrite:
             raise DsbuildError(
                 f"{data_dir / present[0]} already exists and is not the published {record.name} {record.version} "
@@ -217,7 +238,7 @@ def _download_one(
     try:
         s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
         try:
-            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=check_loads, limits=limits)
+            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
         except UnsafeArchiveError as exc:
             if location is None:
                 raise
@@ -228,4 +249,5 @@ def _download_one(
     finally:
         staged.unlink(missing_ok=True)
     write_checksum_file(record, data_dir)
-    return DownloadResult(record.name, record.version, record.subdirs, record.size, DOWNLOADED, source)
+    status = REPAIRED if present and overwrite and diffs else DOWNLOADED
+    return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)

@@ -6,16 +6,18 @@ never imports the build pipeline or the `tfds build` runner.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
-from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built, from_directory
+from dsbuild.built_dataset import BuiltDataset, check_structure, find_built, from_directory
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import NotBuiltError
 from dsbuild.lock import dataset_lock
 from dsbuild.paths import dataset_ref, tarball_name
+from dsbuild.records import verify_built
 
 if TYPE_CHECKING:
     from dsbuild.catalog import CatalogEntry
@@ -38,9 +40,17 @@ def resolve_pack_targets(
         built = find_built(data_dir, target, version)
         if built is None:
             where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
+            out = shlex.quote(str(data_dir))
+            # Only catalog names work with -ds; a local builder is built from its folder.
+            how = (
+                f"`python build.py -ds {target} -o {out}`"
+                if target in catalog
+                else f"`python build.py -lcs PATH/TO/{target} -o {out}` ({target} is not in the catalog: give its "
+                "builder folder)"
+            )
             raise NotBuiltError(
-                f"{target} is not built in {data_dir} (no {where}): build it first with "
-                f"`python build.py -ds {target}`, or give the built directory's path"
+                f"{target} is not built in {data_dir} (no {where}): build it first with {how}, "
+                "or give the built directory's path"
             )
         found.append(built)
     return found
@@ -54,5 +64,5 @@ def pack_built(
         remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
         remove_leftovers(built.data_dir, built.name)
         check_structure(built)
-        check_loads(built.data_dir, built.subdirs, all_examples=verify_all)
+        verify_built(built.data_dir, built.subdirs, all_examples=verify_all)  # TensorFlow only for verify_all
         return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)

@@ -21,7 +21,7 @@ from typing import Any
 
 from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
 from dsbuild.builders import check_builder_path
-from dsbuild.built_dataset import BuiltDataset, check_loads, check_structure, find_built
+from dsbuild.built_dataset import BuiltDataset, check_structure, find_built
 from dsbuild.catalog import CatalogEntry, lookup
 from dsbuild.checksums import ChecksumRecord, read_checksum_file
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
@@ -35,6 +35,7 @@ from dsbuild.errors import (
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import checksum_file_name, log_dir, tarball_name
+from dsbuild.records import verify_built
 from dsbuild.tfds_build import (
     TfdsOptions,
     VerifyRequest,
@@ -179,7 +180,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
         if reused:
             # The child verified a fresh build; a reused one is checked here.
             check_structure(built)
-            check_loads(data_dir, built.subdirs, all_examples=options.verify_all)
+            verify_built(data_dir, built.subdirs, all_examples=options.verify_all)
         log.info("verified {} {}", built.name, built.version)
         _check_cancel(cancel, entry.name)
         if not options.pack:

@@ -160,8 +160,11 @@ def _head(url: str, timeout: float, results: dict[str, str | None]) -> None:
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     try:
         conn = cls(parts.netloc, timeout=timeout)
-        conn.request("HEAD", parts.path or "/")
-        conn.getresponse()  # any HTTP answer, even 403, means the host is there
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("HEAD", target)
+        # Any HTTP status (405, 403, 404: many servers refuse HEAD) means the host is there; only DNS,
+        # refused or silent connections and TLS failures (ssl.SSLError is an OSError) count as down.
+        conn.getresponse()
         conn.close()
         results[url] = None
     except (OSError, http.client.HTTPException) as exc:

@@ -43,7 +43,7 @@ READ_TIMEOUT = 60
 MAX_ATTEMPTS = 3  # boto3 "standard" retry mode: 3 attempts, capped exponential backoff
 
 SHA256_METADATA_KEY = "sha256"
-CHECKSUM_FILE_MAX_BYTES = 1 << 20
+CHECKSUM_FILE_MAX_BYTES = 8 << 20  # its `files` list takes about 150 bytes per file of the dataset
 DOWNLOAD_ATTEMPTS = 2  # a stream cut short is fetched once more, then it is an error
 
 ID_ENV = "ARMORY_PRIVATE_S3_ID"
@@ -146,6 +146,15 @@ def redact(text: str) -> str:
     return _SECRET_PARTS.sub(r"\1<redacted>", text)
 
 
+def is_anonymous(client: Client) -> bool:
+    """True for a client made with anonymous=True (unsigned requests)."""
+    import botocore
+
+    return getattr(getattr(client, "meta", None), "config", None) is not None and (
+        client.meta.config.signature_version is botocore.UNSIGNED
+    )
+
+
 def s3_url(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}"
 
@@ -184,6 +193,12 @@ def translate(exc: BaseException, what: str, client: Client) -> RemoteError:
     if isinstance(exc, bx.ReadTimeoutError):
         return RemoteError(f"{what}: the S3 server at {where} stopped answering (timed out); try again later")
     code = _error_code(exc)
+    if code in ACCESS_CODES and is_anonymous(client):
+        # No credentials were sent: the bucket refuses anonymous reads, whatever the keys are.
+        return RemoteAccessError(
+            f"{what}: access denied at {where} to anonymous requests (--public); the bucket is not public: "
+            "drop --public to send your credentials"
+        )
     if code in ACCESS_CODES:
         return RemoteAccessError(f"{what}: {ACCESS_CODES[code]} at {where}; {CREDENTIALS_HINT}")
     if code in ("NoSuchBucket",):

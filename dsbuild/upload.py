@@ -11,9 +11,11 @@ Light by contract: it never imports the build pipeline, the catalog or the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dsbuild import s3, s3_transfer
 from dsbuild.built_dataset import from_directory
@@ -26,7 +28,7 @@ from dsbuild.checksums import (
     write_json_atomic,
 )
 from dsbuild.defaults import Status
-from dsbuild.errors import ChecksumError, RemoteConflictError, UsageError
+from dsbuild.errors import ChecksumError, DsbuildError, RemoteConflictError, UsageError
 from dsbuild.log import log
 from dsbuild.pack_only import pack_built
 from dsbuild.paths import (
@@ -41,6 +43,9 @@ from dsbuild.paths import (
 from dsbuild.published_provenance import conflict_with_provenance, describes_same_tarball, published_record
 from dsbuild.remote import RemoteOptions
 
+if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
+
 
 @dataclass(frozen=True)
 class UploadResult:
@@ -50,13 +55,16 @@ class UploadResult:
     size: int
     tarball_url: str
     checksum_url: str
-    status: Status  # UPLOADED, UP_TO_DATE, DRY_RUN or DRY_RUN_PACK
+    status: Status  # UPLOADED, UP_TO_DATE, DRY_RUN, DRY_RUN_PACK or FAILED
     checksum_status: Status | str = ""  # UPLOADED or UP_TO_DATE; "" in a dry run
     sha256: str = ""  # the tarball's; "" for a directory not packed yet (dry run)
+    error: DsbuildError | None = None  # why it FAILED (already logged)
+    seconds: float = 0.0
 
 
 DRY_RUN = Status.DRY_RUN
 DRY_RUN_PACK = Status.DRY_RUN_PACK
+FAILED = Status.FAILED
 
 
 def _parse_tarball_name(path: Path) -> tuple[str, str]:
@@ -95,9 +103,7 @@ def resolve_upload_targets(data_dir: Path, targets: Sequence[str], unpacked: lis
     """
     if not targets:
         found = [t for t in _dataset_tarballs(data_dir) if not _is_published(t)]
-        if not found:
-            log.info("no unpublished tarballs in {}", data_dir)
-        return found
+        return found  # none: upload.py says so
     tarballs: list[Path] = []
     for target in targets:
         path = Path(target).expanduser()
@@ -187,65 +193,89 @@ def upload(
     """Publish the tarballs named by `targets`; see the module docstring for the order of events."""
     unpacked: list[Path] = []
     tarballs = resolve_upload_targets(data_dir, targets, unpacked if dry_run else None)
-    bucket, checksum_bucket = options.tarball_bucket, options.index_bucket
     results: list[UploadResult] = [_dry_run_pack(path, options) for path in unpacked]
     if not tarballs:
         return results
     config = s3_transfer.transfer_config()
-    prepared = []
+    client = None
+    if not dry_run:
+        client = s3.make_client(options.endpoint_url)
+        s3.check_bucket(client, options.tarball_bucket)
+        if options.index_bucket != options.tarball_bucket:
+            s3.check_bucket(client, options.index_bucket, "--checksum-bucket")
+    published: list[ChecksumRecord] = []
     for tarball in tarballs:
-        log.debug("hashing {}", tarball)
-        digest = s3_transfer.digest_for_upload(tarball, config)
-        prepared.append((tarball, digest, checked_record(tarball, digest, create=not dry_run)))
-    if dry_run:
-        for tarball, digest, record in prepared:
-            results.append(
-                UploadResult(
-                    record.name,
-                    record.version,
-                    tarball,
-                    digest.size,
-                    s3.s3_url(bucket, options.tarball_key(record.name, record.version)),
-                    s3.s3_url(checksum_bucket, options.checksum_key(record.name, record.version)),
-                    DRY_RUN,
-                    sha256=digest.sha256,
-                )
-            )
-        return results
-    client = s3.make_client(options.endpoint_url)
-    s3.check_bucket(client, bucket)
-    if checksum_bucket != bucket:
-        s3.check_bucket(client, checksum_bucket, "--checksum-bucket")
-    published = []
-    for tarball, digest, record in prepared:
-        key = options.tarball_key(record.name, record.version)
+        # One tarball's failure (a conflict, a tarball unlike its checksum file) is logged once and
+        # recorded; the others are still published.
+        started = time.monotonic()
         try:
-            status = s3_transfer.upload_file(
-                client, tarball, bucket, key, digest, force=force, public=options.public, progress=options.progress
-            )
-        except RemoteConflictError as exc:
-            remote = published_record(client, checksum_bucket, options.checksum_key(record.name, record.version))
-            raise conflict_with_provenance(exc, record, remote) from None
-        final = record.with_url(s3.s3_url(bucket, key))
-        checksum_status, checksum_url = _publish_checksum_file(client, tarball, final, checksum_bucket, options, force)
-        published.append(final)
-        results.append(
+            result, final = _upload_one(client, tarball, config, options, dry_run=dry_run, force=force)
+        except DsbuildError as exc:
+            log.error("error: {}", exc)
+            name, version = _parse_tarball_name(tarball)
+            result, final = UploadResult(name, version, tarball, 0, "", "", FAILED, error=exc), None
+        results.append(replace(result, seconds=time.monotonic() - started))
+        if final is not None:
+            published.append(final)
+    if not published:
+        return results
+    data_dir.mkdir(parents=True, exist_ok=True)
+    index = merge_index(data_dir / INDEX_FILE_NAME, published)
+    log.debug("{} now lists {} dataset(s)", data_dir / INDEX_FILE_NAME, len(index))
+    return results
+
+
+def _upload_one(
+    client: s3.Client | None,
+    tarball: Path,
+    config: TransferConfig,
+    options: RemoteOptions,
+    *,
+    dry_run: bool,
+    force: bool,
+) -> tuple[UploadResult, ChecksumRecord | None]:
+    """Check one tarball against its checksum file, then (not in a dry run) publish both."""
+    bucket, checksum_bucket = options.tarball_bucket, options.index_bucket
+    log.debug("hashing {}", tarball)
+    digest = s3_transfer.digest_for_upload(tarball, config)
+    record = checked_record(tarball, digest, create=not dry_run)
+    key = options.tarball_key(record.name, record.version)
+    if dry_run or client is None:
+        checksum_url = s3.s3_url(checksum_bucket, options.checksum_key(record.name, record.version))
+        return (
             UploadResult(
                 record.name,
                 record.version,
                 tarball,
                 digest.size,
-                final.url or "",
+                s3.s3_url(bucket, key),
                 checksum_url,
-                status,
-                checksum_status,
-                final.sha256,
-            )
+                DRY_RUN,
+                sha256=digest.sha256,
+            ),
+            None,
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    index = merge_index(data_dir / INDEX_FILE_NAME, published)
-    log.debug("{} now lists {} dataset(s)", data_dir / INDEX_FILE_NAME, len(index))
-    return results
+    try:
+        status = s3_transfer.upload_file(
+            client, tarball, bucket, key, digest, force=force, public=options.public, progress=options.progress
+        )
+    except RemoteConflictError as exc:
+        remote = published_record(client, checksum_bucket, options.checksum_key(record.name, record.version))
+        raise conflict_with_provenance(exc, record, remote) from None
+    final = record.with_url(s3.s3_url(bucket, key))
+    checksum_status, checksum_url = _publish_checksum_file(client, tarball, final, checksum_bucket, options, force)
+    result = UploadResult(
+        record.name,
+        record.version,
+        tarball,
+        digest.size,
+        final.url or "",
+        checksum_url,
+        status,
+        checksum_status,
+        sha256=digest.sha256,
+    )
+    return result, final
 
 
 def _dry_run_pack(path: Path, options: RemoteOptions) -> UploadResult:

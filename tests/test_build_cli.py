@@ -53,6 +53,7 @@ def test_usage_errors(argv: list[str], message: str, capsys) -> None:
         (["-lcs", str(FIXTURE_BUILDERS / "no_init")], "no __init__.py beside it"),
         (["-lcs", str(FIXTURE_BUILDERS / "no_version")], "has no VERSION"),
         (["-ds", "digit", "--config", "../x"], "invalid builder config name '../x'"),
+        (["-lcs", str(FIXTURE_BUILDERS / "fixture_configs"), "--config", "huge"], "defines only small, large"),
         (["-ds", "digit", "--manual-dir", "/nonexistent/dir"], "--manual-dir '/nonexistent/dir' is not a directory"),
     ],
 )
@@ -94,6 +95,10 @@ def test_pack_only_of_something_not_built(tmp_path: Path, capsys) -> None:
     code, _, err = run(["--pack-only", "mnist", "-o", str(tmp_path)], capsys)
     assert code == 2
     assert f"mnist is not built in {tmp_path} (no {tmp_path / 'mnist' / '3.0.1'})" in err
+    assert f"`python build.py -ds mnist -o {tmp_path}`" in err
+    code, _, err = run(["--pack-only", "tiny_shapes", "-o", str(tmp_path)], capsys)  # a local builder
+    assert code == 2
+    assert f"`python build.py -lcs PATH/TO/tiny_shapes -o {tmp_path}`" in err and "-ds tiny_shapes" not in err
     code, _, err = run(["--pack-only", str(tmp_path / "toy" / "1.0.0"), "-o", str(tmp_path)], capsys)
     assert code == 2
     assert "is not a built dataset" in err

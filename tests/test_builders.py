@@ -103,3 +103,92 @@ def test_invalid_dataset_name_from_file_name(tmp_path: Path) -> None:
     (folder / "Bad-Name.py").write_text("")
     with pytest.raises(BuilderCheckError, match="dataset name 'Bad-Name' is not valid"):
         check_builder_path(folder)
+
+
+def write_builder(folder: Path, body: str, file_name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "__init__.py").write_text("")
+    module = folder / (file_name or f"{folder.name}.py")
+    module.write_text("import tensorflow_datasets as tfds\n\n" + body)
+    return module
+
+
+METHODS = "    def _info(self): ...\n    def _split_generators(self, dl): ...\n    def _generate_examples(self): ...\n"
+
+
+def test_a_concrete_base_class_and_its_subclass_are_two_builders(tmp_path: Path) -> None:
+    body = (
+        f"class BaseShapes(tfds.core.GeneratorBasedBuilder):\n{METHODS}\n"
+        'class Shapes(BaseShapes):\n    VERSION = tfds.core.Version("1.0.0")\n'
+    )
+    with pytest.raises(BuilderCheckError) as caught:
+        check_builder_path(write_builder(tmp_path / "shapes", body).parent)
+    assert "2 builder classes (BaseShapes, Shapes)" in str(caught.value)
+    assert "move BaseShapes into another module as a plain mixin" in str(caught.value)
+
+
+def test_an_abstract_base_class_and_a_mixin_from_another_module_are_fine(tmp_path: Path) -> None:
+    # The twin builders' layout: an imported plain mixin plus GeneratorBasedBuilder; and an abstract local base.
+    body = (
+        "from dsbuild.families import base\n\n\n"
+        "class _Abstract(tfds.core.GeneratorBasedBuilder):\n    def _info(self): ...\n\n\n"
+        'class Shapes(base.ArchiveFamily, _Abstract):\n    VERSION = tfds.core.Version("1.0.0")\n'
+    )
+    assert check_builder_path(write_builder(tmp_path / "shapes", body).parent).class_name == "Shapes"
+
+
+def test_a_file_tfds_would_not_import_from_its_folder(tmp_path: Path) -> None:
+    write_builder(tmp_path / "shapes", 'class Shapes(tfds.core.GeneratorBasedBuilder):\n    VERSION = "1.0.0"\n')
+    module = write_builder(
+        tmp_path / "shapes", 'class Circles(tfds.core.GeneratorBasedBuilder):\n    VERSION = "1.0.0"\n', "circles.py"
+    )
+    with pytest.raises(BuilderCheckError) as caught:
+        check_builder_path(module)
+    message = str(caught.value)
+    assert "TFDS imports shapes.py from it, not circles.py" in message
+    assert f"move it to {tmp_path / 'circles' / 'circles.py'}" in message
+    # Doing what it says works.
+    target = tmp_path / "circles"
+    target.mkdir()
+    (target / "__init__.py").write_text("")
+    module.rename(target / "circles.py")
+    assert check_builder_path(target / "circles.py").name == "circles"
+
+
+def test_a_rename_suggestion_never_names_a_taken_class_or_folder(tmp_path: Path) -> None:
+    body = (
+        "class Shapes:\n    pass\n\n\n"  # the name the fix would want is taken
+        'class Other(tfds.core.GeneratorBasedBuilder):\n    VERSION = "1.0.0"\n'
+    )
+    module = write_builder(tmp_path / "shapes", body)
+    (tmp_path / "other").mkdir()
+    with pytest.raises(BuilderCheckError) as caught:
+        check_builder_path(module)
+    message = str(caught.value)
+    assert 'add `name = "shapes"` to class Other' in message
+    assert f"{tmp_path / 'other'} is taken" in message
+    module.write_text(module.read_text().replace('VERSION = "1.0.0"', 'VERSION = "1.0.0"\n    name = "shapes"'))
+    assert check_builder_path(module).class_name == "Other"
+
+
+def test_literal_configs_are_read_and_a_missing_one_is_refused() -> None:
+    from dsbuild.builders import check_config_defined
+
+    source = check_builder_path(FIXTURE_BUILDERS / "fixture_configs")
+    assert source.configs == ("small", "large")
+    check_config_defined(source, "large")
+    with pytest.raises(UsageError, match=r"--config huge: .* defines only small, large; give one of them"):
+        check_config_defined(source, "huge")
+    with pytest.raises(UsageError, match="defines no BUILDER_CONFIGS; build it without --config"):
+        check_config_defined(check_builder_path(FIXTURE_BUILDERS / "fixture_good"), "small")
+
+
+def test_our_snake_case_rule_is_tfds_own() -> None:
+    from tensorflow_datasets.core.naming import camelcase_to_snakecase as tfds_snake
+
+    from dsbuild.builders import camelcase_to_snakecase
+    from dsbuild.catalog import load_catalog
+
+    names = [e.source.class_name for e in load_catalog().values() if e.source is not None]
+    names += ["MNIST", "Cifar10Corrupted", "MNISTv2", "So2SAT", "A1B2", "HTTPServer2Data", "x", "XYZ", "Builder"]
+    assert [camelcase_to_snakecase(n) for n in names] == [tfds_snake(n) for n in names]

@@ -129,3 +129,19 @@ def test_part_digests_and_the_remembered_digest(tmp_path: Path) -> None:
     path.write_bytes(payload)  # same bytes, rewritten: no longer provably the same file
     assert recall_digest(path) is None
     assert recall_digest(tmp_path / "other") is None
+
+
+def test_the_file_list_round_trips_and_stays_out_of_armory_index() -> None:
+    files = (("toy/1.0.0/a", 3, "a" * 64), ("toy/1.0.0/b", 0, "b" * 64))
+    record = ChecksumRecord("toy", "1.0.0", 10, "c" * 64, ("toy/1.0.0",), files=files)
+    data = record.to_json()
+    assert data["files"] == {
+        "toy/1.0.0/a": {"size": 3, "sha256": "a" * 64},
+        "toy/1.0.0/b": {"size": 0, "sha256": "b" * 64},
+    }
+    assert ChecksumRecord.from_json(data) == record
+    assert "files" not in record.index_entry()
+    assert record.with_url("s3://b/k").files == files
+    for bad_path in ("toy/1.0.0/../x", "other/1.0.0/a", "toy/2.0.0/a"):
+        with pytest.raises(ChecksumError, match="invalid file path"):
+            ChecksumRecord.from_json({**data, "files": {bad_path: {"size": 1, "sha256": "a" * 64}}})

@@ -37,7 +37,7 @@ def loads(monkeypatch) -> list[tuple[Path, tuple[str, ...]]]:
         if (data_dir / "toy" / "1.0.0" / "BROKEN").exists():
             raise VerificationError(f"{data_dir / 'toy' / '1.0.0'} does not load with TFDS: broken")
 
-    monkeypatch.setattr(download_workflow, "check_loads", fake)
+    monkeypatch.setattr(download_workflow, "verify_built", fake)
     return calls
 
 
@@ -115,6 +115,19 @@ def test_never_published_name(capfd, data_dir, remote, s3_bucket):
     )
 
 
+def test_one_failure_does_not_stop_the_others(capfd, tmp_path, data_dir, remote, published):
+    make_tarball(tmp_path / "build2", "other", "2.0.0")
+    assert upload.main(["-o", str(tmp_path / "build2"), *remote, "other"]) == 0
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "nope", "toy", "other")
+    assert code == 1
+    assert err.count("'nope' was never published") == 1
+    assert (data_dir / "toy" / "1.0.0").is_dir() and (data_dir / "other" / "2.0.0").is_dir()
+    summary = out.split("summary (2 of 3 succeeded):\n")[1].splitlines()
+    assert [line.split()[:2] for line in summary] == [["nope", "failed"], ["toy", "1.0.0"], ["other", "2.0.0"]]
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert out.count("already present") == 1 and "already present" not in err  # said once
+
+
 def test_bad_target_is_usage_error(capfd, data_dir, remote):
     code, _, err = run(capfd, "-o", str(data_dir), *remote, "Not A Name")
     assert code == 2
@@ -182,6 +195,8 @@ def test_public_download_is_anonymous(capfd, tmp_path, data_dir, s3_server, s3_b
         monkeypatch.delenv(name)
     code, _, err = run(capfd, "-o", str(data_dir), *endpoint, "--public", "toy")
     assert code == 1 and "access denied" in err  # SeaweedFS needs a bucket policy for anonymous reads
+    assert "the bucket is not public: drop --public" in err
+    assert "ARMORY_PRIVATE_S3" not in err and "credentials (" not in err  # none were used
     s3_server.allow_anonymous_reads(s3_bucket)
     code, out, err = run(capfd, "-o", str(data_dir), *endpoint, "--public", "toy")
     assert code == 0, err
@@ -202,3 +217,34 @@ def test_download_waits_for_no_one_while_a_build_holds_the_lock(capfd, data_dir,
         code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
     assert code == 1 and "another dsbuild process is building or packing toy" in err
     assert not (data_dir / "toy").exists()
+
+
+def test_verify_compares_every_installed_file_and_overwrite_repairs(capfd, data_dir, remote, published):
+    assert run(capfd, "-o", str(data_dir), *remote, "toy")[0] == 0
+    shard = data_dir / "toy/1.0.0/toy-train.tfrecord-00000-of-00001"
+    code, out, _ = run(capfd, "-o", str(data_dir), "--verify", "toy")
+    assert (code, out) == (0, f"toy 1.0.0: all 3 files match the tarball ({data_dir})\n")
+    original = shard.read_bytes()
+    shard.write_bytes(bytes([original[0] ^ 1]) + original[1:])  # same size, one bit
+    (data_dir / "toy/1.0.0/features.json").unlink()
+    (data_dir / "toy/1.0.0/stray.txt").write_text("added")
+    code, out, err = run(capfd, "-o", str(data_dir), "--verify", "toy")
+    assert code == 1 and out == ""
+    assert "toy 1.0.0 in" in err and "differs from its tarball in 3 file(s)" in err
+    assert "added: toy/1.0.0/stray.txt" in err
+    assert "missing: toy/1.0.0/features.json" in err
+    assert "changed: same size, another sha256: toy/1.0.0/toy-train.tfrecord-00000-of-00001" in err
+    # A plain download sees it too, instead of trusting its checksum file; --overwrite repairs it.
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1 and "kept it: pass --overwrite to repair it" in err and "already present" not in out
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "--overwrite", "toy")
+    assert code == 0, err
+    assert out.startswith("toy 1.0.0: repaired: downloaded again")
+    assert shard.read_bytes() == original and not (data_dir / "toy/1.0.0/stray.txt").exists()
+    assert run(capfd, "-o", str(data_dir), "--verify", "toy")[0] == 0
+
+
+def test_verify_of_something_not_installed(capfd, data_dir):
+    code, _, err = run(capfd, "-o", str(data_dir), "--verify", "toy", "other-1.0.0")
+    assert code == 2
+    assert f"toy is not installed in {data_dir}" in err and "no other-1.0.0.json there" in err

@@ -57,7 +57,7 @@ def loads(monkeypatch):
             if not (data_dir / sub).is_dir():
                 raise VerificationError(f"{sub} missing")
 
-    monkeypatch.setattr(download_workflow, "check_loads", fake)
+    monkeypatch.setattr(download_workflow, "verify_built", fake)
 
 
 def run(capfd, data_dir: Path, remote: list[str], *argv: str) -> tuple[int, str, str]:
@@ -254,7 +254,7 @@ def test_hostile_headers_keep_memory_flat(tmp_path, data_dir, remote, s3_server,
             "import sys, tarfile, boto3, botocore, isal.igzip_threaded\n"
             "from dsbuild import download as d\n"
             "import download\n"
-            "d.check_loads = lambda *a: None\n"
+            "d.verify_built = lambda *a: None\n"
             "def hwm():\n"
             "    status = open('/proc/self/status').read()\n"
             "    return int(status.split('VmHWM:')[1].split()[0])\n"

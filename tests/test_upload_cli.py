@@ -56,9 +56,40 @@ def test_no_arguments_uploads_every_unpublished_tarball(capfd, data_dir, remote,
     make_tarball(data_dir, "two", "2.0.1")
     code, out, _ = run(capfd, "-o", str(data_dir), *remote)
     assert code == 0
-    assert [line.split(":")[0] for line in out.splitlines() if not line.startswith(" ")] == ["one 1.0.0", "two 2.0.1"]
-    code, out, _ = run(capfd, "-o", str(data_dir), *remote)
+    results = out.split("\n\nsummary")[0]
+    assert [line.split(":")[0] for line in results.splitlines() if not line.startswith(" ")] == [
+        "one 1.0.0",
+        "two 2.0.1",
+    ]
+    assert "summary (2 of 2 succeeded):" in out
+    code, out, err = run(capfd, "-o", str(data_dir), *remote)
     assert (code, out) == (0, f"nothing to upload: no unpublished tarballs in {data_dir}\n")
+    assert "no unpublished tarballs" not in err  # said once, not logged as well
+
+
+def test_a_conflict_does_not_stop_the_others(capfd, data_dir, remote, s3_server, s3_bucket):
+    make_tarball(data_dir, "one", payload=b"first")
+    assert run(capfd, "-o", str(data_dir), *remote, "one")[0] == 0
+    make_tarball(data_dir, "one", payload=b"changed")  # now differs from what was published
+    make_tarball(data_dir, "two", "2.0.1")
+    make_tarball(data_dir, "three")
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "one", "two", "three")
+    assert code == 1
+    assert err.count("already exists and differs from one-1.0.0.tar.gz") == 1
+    assert keys(s3_server, s3_bucket) == [
+        "datasets/one-1.0.0.json",
+        "datasets/one-1.0.0.tar.gz",
+        "datasets/three-1.0.0.json",
+        "datasets/three-1.0.0.tar.gz",
+        "datasets/two-2.0.1.json",
+        "datasets/two-2.0.1.tar.gz",
+    ]
+    summary = out.split("summary (2 of 3 succeeded):\n")[1].splitlines()
+    assert [line.split()[:3] for line in summary] == [
+        ["one", "1.0.0", "failed"],
+        ["two", "2.0.1", "ok"],
+        ["three", "1.0.0", "ok"],
+    ]
 
 
 def test_by_path_with_separate_checksum_bucket_and_prefix(capfd, tmp_path, remote, s3_server, s3_bucket):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +73,33 @@ def test_a_file_with_the_wrong_bytes_is_not_present(tmp_path: Path) -> None:
     assert preflight.find_present([f], tmp_path / "downloads", tmp_path) == {}
     (tmp_path / "x").write_bytes(PAYLOAD)
     assert preflight.find_present([f], tmp_path / "downloads", tmp_path) == {"http://h/x": tmp_path / "x"}
+
+
+@pytest.mark.parametrize("status", [405, 403, 404, 500])
+def test_a_host_that_refuses_head_still_counts_as_reachable(status: int) -> None:
+    class RefuseHead(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:  # keep the test output clean
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RefuseHead)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        assert preflight.check_hosts({host: f"http://{host}/data/source.bin?x=1"}, budget=5) == {}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_closed_port_counts_as_unreachable() -> None:
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{probe.getsockname()[1]}"
+    down = preflight.check_hosts({host: f"http://{host}/x"}, budget=5)
+    assert "ConnectionRefusedError" in down[host]
