@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         from dsbuild.batch import exit_code, summary_lines
         from dsbuild.download import ExtractOptions, download
         from dsbuild.paths import resolve_data_dir
-        from dsbuild.remote import RemoteOptions, human_size
+        from dsbuild.remote import RemoteOptions
+        from dsbuild.sizes import human_size
 
         data_dir = resolve_data_dir(args.output_directory)
         if args.verify:

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> int:
         from dsbuild.batch import exit_code, summary_lines
         from dsbuild.paths import resolve_data_dir
-        from dsbuild.remote import RemoteOptions, human_size
+        from dsbuild.remote import RemoteOptions
+        from dsbuild.sizes import human_size
         from dsbuild.upload import upload
 
         options = RemoteOptions(**remote_settings(args))

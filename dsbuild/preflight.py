@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from dsbuild.catalog import TFDS_CORE, CatalogEntry
 from dsbuild.errors import DsbuildError
+from dsbuild.sizes import human_size
 
 REACH_SECONDS = 5.0
 CHECKSUMS_FILE = "checksums.tsv"
@@ -211,15 +212,6 @@ def check_reachable(plans: Sequence[Plan], budget: float = REACH_SECONDS) -> Non
         p.unreachable = {f.host: down[f.host] for f in p.missing if f.host in down}
 
 
-def human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
 def free_bytes(path: Path) -> int:
     """Free space where `path` is or would be created."""
     probe = path
@@ -236,13 +228,13 @@ def describe(p: Plan, download_dir: Path) -> list[str]:
         return [f"{p.name}: downloads nothing"]
     total = sum(f.size for f in p.files)
     lines = [
-        f"{p.name}: {len(p.files)} source file(s) listed, {human(total)}; "
-        f"{len(p.present)} already present, {len(p.missing)} to download ({human(p.missing_bytes)}); "
-        f"free in {download_dir}: {human(free_bytes(download_dir))}"
+        f"{p.name}: {len(p.files)} source file(s) listed, {human_size(total)}; "
+        f"{len(p.present)} already present, {len(p.missing)} to download ({human_size(p.missing_bytes)}); "
+        f"free in {download_dir}: {human_size(free_bytes(download_dir))}"
     ]
     for f in p.files:
         where = f"present: {p.present[f.url]}" if f.url in p.present else "to download"
-        lines.append(f"  {f.url} ({human(f.size)}) {where}")
+        lines.append(f"  {f.url} ({human_size(f.size)}) {where}")
     for host, why in p.unreachable.items():
         lines.append(f"  host {host} does not answer: {why}")
     lines += [f"  refused: {why}" for why in p.wrong.values()]

@@ -30,12 +30,3 @@ class RemoteOptions:
 
     def checksum_key(self, name: str, version: str) -> str:
         return f"{self.prefix}{checksum_file_name(name, version)}"
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # unreachable; keeps type checkers content

@@ -13,7 +13,7 @@ import upload
 from dsbuild import download as download_workflow
 from dsbuild.checksums import read_checksum_file
 from dsbuild.errors import VerificationError
-from dsbuild.remote import human_size
+from dsbuild.sizes import human_size
 from tests.publish_helpers import make_tarball, tree
 
 TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"

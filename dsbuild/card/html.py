@@ -13,6 +13,7 @@ from typing import Any
 from dsbuild.card import draw
 from dsbuild.card.features import Cell, FeatureRow, example_cells, feature_rows
 from dsbuild.card.read import ConfigCard, DatasetCard, SplitCard
+from dsbuild.sizes import human_size
 
 MAX_CLASS_NAMES = 60
 MAX_HISTOGRAM_ROWS = 60
@@ -53,7 +54,7 @@ def _header(card: DatasetCard) -> str:
         items += [
             ("tarball", escape(record.tarball)),
             ("sha256", f"<code>{escape(record.sha256)}</code>"),
-            ("size", f"{record.size:,} bytes ({escape(_human(record.size))})"),
+            ("size", f"{record.size:,} bytes ({escape(human_size(record.size))})"),
             ("provenance", escape(record.url) if record.url else "local build (not uploaded)"),
             ("subdirs", escape(", ".join(record.subdirs))),
         ]
@@ -75,14 +76,6 @@ def _link(url: str) -> str:
     if url.startswith(("https://", "http://")):
         return f'<a href="{escape(url)}">{escape(url)}</a>'
     return escape(url)
-
-
-def _human(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1024
-    return ""
 
 
 def _total_counts(config: ConfigCard, key: str) -> list[int] | None:
@@ -121,7 +114,7 @@ def _splits_table(config: ConfigCard) -> str:
         out.append(
             f'<tr data-split="{escape(info.name)}" data-examples="{info.num_examples}">'
             f"<td>{escape(info.name)}</td><td>{info.num_examples:,}</td><td>{info.num_shards}</td>"
-            f"<td>{info.num_bytes:,} ({escape(_human(info.num_bytes))})</td></tr>"
+            f"<td>{info.num_bytes:,} ({escape(human_size(info.num_bytes))})</td></tr>"
         )
     out.append("</table>")
     return "\n".join(out)
