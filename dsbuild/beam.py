@@ -29,6 +29,7 @@ _RUNNER_OPTION_MODULES = (
     "apache_beam.runners.portability.spark_runner",
 )
 
+
 @dataclass(frozen=True)
 class BeamSettings:
     """Checked Beam flags (`--key=value`) and what the summary says about the runner."""
@@ -39,6 +40,7 @@ class BeamSettings:
 
     def summary(self) -> str:
         return f"{self.runner}, {self.workers}"
+
 
 def collect_flags(pipeline_options: str | None, options: Sequence[str]) -> list[str]:
     """Flags from `--beam-pipeline-options K=V,K2=V2` (TFDS's comma form) and repeated `--beam-option K=V`.
@@ -54,6 +56,7 @@ def collect_flags(pipeline_options: str | None, options: Sequence[str]) -> list[
         flags.append(f"--{key}={value}" if eq else f"--{key}")
     return flags
 
+
 def check_request(flags: Sequence[str], *, max_examples_per_split: int | None) -> BeamSettings | None:
     """The checked settings, or None without flags. UsageError (exit 2) for what a Beam build cannot honour."""
     if not flags:
@@ -64,6 +67,7 @@ def check_request(flags: Sequence[str], *, max_examples_per_split: int | None) -
             "pipelines and would build every example; build without Beam to get a subset"
         )
     return describe(flags)
+
 
 def pipeline_options(flags: Sequence[str]) -> Any:
     """`PipelineOptions(flags)`, every option known (UsageError otherwise); option classes of runners loaded."""
@@ -94,6 +98,7 @@ def pipeline_options(flags: Sequence[str]) -> Any:
         )
     return options
 
+
 def describe(flags: Sequence[str]) -> BeamSettings:
     """Check `flags` and say which runner will run and with how many workers."""
     from apache_beam.options.pipeline_options import DirectOptions, PortableOptions, StandardOptions
@@ -121,6 +126,7 @@ def describe(flags: Sequence[str]) -> BeamSettings:
         workers = f"{env} environment{where}, workers started by the runner (sdk_worker_parallelism={parallelism})"
     return BeamSettings(tuple(flags), runner, workers)
 
+
 @contextlib.contextmanager
 def _level(logger: logging.Logger, level: int) -> Iterator[None]:
     previous = logger.level
@@ -135,6 +141,7 @@ def _beam_version() -> str:
     import apache_beam
 
     return apache_beam.__version__
+
 
 def worker_env(target: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The `tfds build` child's environment, so Beam workers it starts import the builder and dsbuild.
@@ -152,11 +159,13 @@ def worker_env(target: str, environ: Mapping[str, str] | None = None) -> dict[st
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
     return env
 
+
 def is_beam_capable(builder_cls: type) -> bool:
     """Declares BEAM_CAPABLE (dsbuild.families.beam_support.BeamCapable), or is a legacy TFDS BeamBasedBuilder."""
     import tensorflow_datasets as tfds
 
     return bool(getattr(builder_cls, "BEAM_CAPABLE", False)) or issubclass(builder_cls, tfds.core.BeamBasedBuilder)
+
 
 def install_child_hook(flags: Sequence[str], result: Path) -> None:
     """In the `tfds build` child: give every builder TFDS prepares these Beam options, or refuse it.
@@ -165,10 +174,9 @@ def install_child_hook(flags: Sequence[str], result: Path) -> None:
     cannot use Beam exits the child with BEAM_REFUSED before generating anything (reason in `result`).
     The builder's own module is pickled by value, so remote workers need only the image (TFDS, dsbuild).
     """
+    import tensorflow_datasets as tfds
     from apache_beam.internal.cloudpickle import cloudpickle
     from tensorflow_datasets.scripts.cli import cli_utils
-
-    import tensorflow_datasets as tfds
 
     original = cli_utils.download_and_prepare
 

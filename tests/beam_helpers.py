@@ -67,7 +67,6 @@ def decoded_examples(version_dir: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def assert_same_examples(left: dict[str, list[dict[str, Any]]], right: dict[str, list[dict[str, Any]]]) -> None:
-    import numpy as np
 
     assert sorted(left) == sorted(right)
     for split in left:

@@ -167,14 +167,18 @@ def test_beam_options_for_a_builder_that_cannot_use_them(tmp_path: Path) -> None
 
 def test_unknown_beam_option(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    result = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-pipeline-options", "direct_num_wrkers=2")
+    result = run_script(
+        "build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-pipeline-options", "direct_num_wrkers=2"
+    )
     _refused(result, data_dir, "unknown Beam option(s): direct_num_wrkers")
     assert "running:" not in result.stderr  # no `tfds build` child was started
 
 
 def test_bad_beam_option_value(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    result = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-option", "direct_num_workers=two")
+    result = run_script(
+        "build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-option", "direct_num_workers=two"
+    )
     _refused(result, data_dir, "bad Beam option", "direct_num_workers")
 
 
@@ -209,7 +213,7 @@ def test_beam_option_value_with_commas_reaches_beam(tmp_path: Path) -> None:
     # A comma inside a value survives (TFDS's own string would split it); the checked flags say so.
     from dsbuild.beam import collect_flags, describe
 
-    flags = collect_flags("direct_num_workers=2", ["environment_config={\"a\": 1, \"b\": 2}", "runner=PortableRunner"])
+    flags = collect_flags("direct_num_workers=2", ['environment_config={"a": 1, "b": 2}', "runner=PortableRunner"])
     assert flags == ["--direct_num_workers=2", '--environment_config={"a": 1, "b": 2}', "--runner=PortableRunner"]
     assert describe(flags).flags == tuple(flags)
 
