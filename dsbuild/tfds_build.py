@@ -162,8 +162,9 @@ def child_command(
         "version": verify.version,
         "all_examples": verify.all_examples,
         "result": str(result),
-        "beam_flags": list(beam_flags),
     }
+    if beam_flags:
+        request["beam_flags"] = list(beam_flags)
     return [sys.executable, "-m", "dsbuild.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
 
 
