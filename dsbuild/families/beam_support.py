@@ -30,6 +30,18 @@ def _in_process(units: Sequence[Any], function: Callable[..., Iterable[KeyExampl
         yield from function(unit, **kwargs)
 
 
+def _worker_examples(
+    unit: Any, function: Callable[..., Iterable[KeyExample]], kwargs: dict[str, Any]
+) -> Iterator[KeyExample]:
+    """`function(unit, **kwargs)` on a Beam worker, which first serializes as deterministically as the
+    `tfds build` child does (dsbuild.determinism): TFDS encodes and serializes each example in the same
+    fused stage, so in this process."""
+    from dsbuild import determinism
+
+    determinism.apply()
+    yield from function(unit, **kwargs)
+
+
 class BeamCapable:
     """Mixin for a `tfds.core.GeneratorBasedBuilder` (listed before it) that can also generate on Beam.
 
@@ -54,4 +66,4 @@ class BeamCapable:
         if not self._use_beam:
             return _in_process(units, function, kwargs)
         beam = tfds.core.lazy_imports.apache_beam
-        return beam.Create(list(units)) | beam.Reshuffle() | beam.FlatMap(function, **kwargs)
+        return beam.Create(list(units)) | beam.Reshuffle() | beam.FlatMap(_worker_examples, function, kwargs)

@@ -4,7 +4,8 @@ librispeech_dev_clean_split (config plain_text) is built from its dummy sources,
 in-process once, then on (a) the DirectRunner in multi-processing mode with 2 workers and (b) the
 PortableRunner with its embedded job server and an external Python worker pool (the worker machinery
 a Flink or Spark job server uses for Python). Both run with no PYTHONPATH from the user and in a
-network namespace (see tests/beam_helpers.py); both must pack and decode to the in-process examples.
+network namespace (see tests/beam_helpers.py); both must pack, decode to the in-process examples and
+write the same shard bytes.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ needs_netns = pytest.mark.skipif(not netns_available(), reason="unprivileged net
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
-    """(builder copy, sources, decoded examples of the in-process build)."""
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(builder copy, sources, version dir of the in-process build)."""
     tmp = tmp_path_factory.mktemp("beam")
     builder, sources = prepare_builder(NAME, "datasets", tmp)
     data_dir = tmp / "in_process"
@@ -48,10 +49,10 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict
         "build.py", "-lcs", str(builder), "--manual-dir", str(sources), "--config", "plain_text", "-o", str(data_dir)
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return builder, sources, decoded_examples(data_dir / VERSION_PATH)
+    return builder, sources, data_dir / VERSION_PATH
 
 
-def _check_beam_build(result: subprocess.CompletedProcess[str], data_dir: Path, expected: dict, runner: str) -> None:
+def _check_beam_build(result: subprocess.CompletedProcess[str], data_dir: Path, expected: Path, runner: str) -> None:
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert f"generated on:  Apache Beam {runner}" in result.stdout
     logs = "".join(p.read_text(errors="replace") for p in (data_dir / "_logs").glob("*.log"))
@@ -60,7 +61,13 @@ def _check_beam_build(result: subprocess.CompletedProcess[str], data_dir: Path, 
     assert len(tarballs) == 1
     with tarfile.open(tarballs[0]) as tar:
         assert any(name.startswith(str(VERSION_PATH) + "/") for name in tar.getnames())
-    assert_same_examples(decoded_examples(data_dir / VERSION_PATH), expected)
+    version_dir = data_dir / VERSION_PATH
+    assert_same_examples(decoded_examples(version_dir), decoded_examples(expected))
+    # Workers serialize deterministically too, and TFDS orders and shards alike: the same bytes.
+    names = sorted(p.name for p in expected.iterdir())
+    assert sorted(p.name for p in version_dir.iterdir()) == names
+    for name in names:
+        assert (version_dir / name).read_bytes() == (expected / name).read_bytes(), name
 
 
 @needs_netns
