@@ -154,6 +154,36 @@ def test_portable_runner_with_external_worker_pool(prepared, tmp_path: Path) -> 
     assert "Starting worker with command" in pool_log.read_text(errors="replace")  # the pool ran the workers
 
 
+# The other Beam-capable families, on the in-memory DirectRunner (one process: cheap), same bytes as in-process.
+OTHER_BUILDERS = {
+    "ucf101_clean": ("datasets", ["--config", "ucf101_1"], Path("ucf101_clean") / "ucf101_1" / "2.0.0"),
+    "carla_video_tracking_dev": ("adversarial", [], Path("carla_video_tracking_dev") / "2.0.0"),
+}
+
+
+@needs_netns
+@pytest.mark.parametrize("name", sorted(OTHER_BUILDERS))
+def test_other_beam_builders_write_the_same_bytes(name: str, tmp_path: Path) -> None:
+    category, extra, version_path = OTHER_BUILDERS[name]
+    builder, sources = prepare_builder(name, category, tmp_path)
+    common = ["-lcs", str(builder), "--manual-dir", str(sources), *extra]
+    plain = run_script("build.py", *common, "-o", str(tmp_path / "plain"))
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    cmd = build_command(*common, "-o", str(tmp_path / "beam"), "--beam-option", "direct_running_mode=in_memory")
+    result = subprocess.run(
+        [*NETNS, *LOOPBACK_UP, *cmd], capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=300
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert "generated on:  Apache Beam DirectRunner (its FnApiRunner), in_memory, 1 worker" in result.stdout
+    assert "using BeamWriter" in "".join(p.read_text(errors="replace") for p in tmp_path.glob("beam/_logs/*.log"))
+    expected, built = tmp_path / "plain" / version_path, tmp_path / "beam" / version_path
+    names = sorted(p.name for p in expected.iterdir())
+    assert sorted(p.name for p in built.iterdir()) == names
+    for file_name in names:
+        assert (built / file_name).read_bytes() == (expected / file_name).read_bytes(), file_name
+    assert (tmp_path / "beam" / f"{name}-{version_path.name}.tar.gz").is_file()
+
+
 # ---- refused before building: exit 2, one clear message, nothing written for the dataset ----
 
 
