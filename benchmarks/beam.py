@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import importlib.util
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -40,27 +41,46 @@ BEAM = [
 ]
 
 
-def timed_build(args: list[str], data_dir: Path, *, beam: bool, env: dict[str, str]) -> float:
+def timed_build(args: list[str], data_dir: Path, *, beam: bool, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + sys of build.py and every process under it)."""
     cmd = [sys.executable, str(ROOT / "build.py"), *args, "-o", str(data_dir), "--no-pack", *(BEAM if beam else [])]
     if beam:
         cmd = [*NETNS, *LOOPBACK_UP, *cmd]
     data_dir.parent.mkdir(parents=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=data_dir.parent)
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if result.returncode != 0:
         raise SystemExit(f"build failed ({' '.join(cmd)}):\n{result.stderr[-3000:]}")
-    print(f"  {'beam' if beam else 'in-process'}: {seconds:.1f} s", file=sys.stderr)
-    return seconds
+    print(f"  {'beam' if beam else 'in-process'}: {seconds:.1f} s wall, {cpu:.1f} s CPU", file=sys.stderr)
+    return seconds, cpu
 
 
-def side_by_side(name: str, args: list[str], work: Path, env: dict[str, str], order: str) -> tuple[float, float]:
-    """(in-process s, beam s); `order` "ib" or "bi" alternates which runs first."""
-    times: dict[bool, float] = {}
+Pair = tuple[tuple[float, float], tuple[float, float]]  # ((in-process wall, CPU), (Beam wall, CPU))
+
+
+def side_by_side(name: str, args: list[str], work: Path, env: dict[str, str], order: str) -> Pair:
+    """In-process and Beam (wall, CPU); `order` "ib" or "bi" alternates which runs first."""
+    times: dict[bool, tuple[float, float]] = {}
     for index, which in enumerate(order):
         beam = which == "b"
         times[beam] = timed_build(args, work / f"{name}-{index}-{which}" / "data", beam=beam, env=env)
     return times[False], times[True]
+
+
+def rows(label: str, full: Pair, fixed: Pair, fixed_label: str) -> list[str]:
+    """The measured case, its fixed cost, and the difference (the work itself)."""
+    (wi, ci), (wb, cb) = full
+    (fwi, fci), (fwb, fcb) = fixed
+    dwi, dwb = wi - fwi, wb - fwb
+    return [
+        f"| {label} | {wi:.1f} | {wb:.1f} | **{wi / wb:.2f}x** | {ci:.1f} | {cb:.1f} |",
+        f"| {fixed_label} (fixed cost) | {fwi:.1f} | {fwb:.1f} | {fwi / fwb:.2f}x | {fci:.1f} | {fcb:.1f} |",
+        f"| difference: the work alone | {dwi:.1f} | {dwb:.1f} | {dwi / dwb:.2f}x | {ci - fci:.1f} | {cb - fcb:.1f} |",
+    ]
 
 
 def cpu_case(work: Path, examples: int, rounds: int) -> list[str]:
@@ -77,13 +97,7 @@ def cpu_case(work: Path, examples: int, rounds: int) -> list[str]:
     full = side_by_side("cpu", args, work / "cpu", env, "ib")
     print("cpu, fixed cost (0 rounds)", file=sys.stderr)
     fixed = side_by_side("cpu0", args, work / "cpu0", {**env, "BEAM_CPU_ROUNDS": "0"}, "bi")
-    work_in, work_beam = full[0] - fixed[0], full[1] - fixed[1]
-    return [
-        f"| synthetic CPU, {examples} x {per_example_ms:.1f} ms | {full[0]:.1f} | {full[1]:.1f} | "
-        f"**{full[0] / full[1]:.2f}x** |",
-        f"| same, 0 rounds (fixed cost) | {fixed[0]:.1f} | {fixed[1]:.1f} | {fixed[0] / fixed[1]:.2f}x |",
-        f"| synthetic CPU, work only (difference) | {work_in:.1f} | {work_beam:.1f} | {work_in / work_beam:.2f}x |",
-    ]
+    return rows(f"synthetic CPU, {examples} x {per_example_ms:.1f} ms", full, fixed, "same, 0 rounds")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -100,6 +114,14 @@ def _load(path: Path, name: str):
 
 
 def librispeech_case(work: Path, chapters: int, utterances: int) -> list[str]:
+    """The enlarged build side by side, then a 2-chapter one (the fixed cost), and the difference."""
+    big = librispeech_pair(work / "big", chapters, utterances, "ib")
+    small = librispeech_pair(work / "small", 2, 1, "bi")
+    label = f"librispeech_dev_clean_split, {chapters * utterances} + 2 utterances"
+    return rows(label, big, small, "same, 2 + 2 utterances")
+
+
+def librispeech_pair(work: Path, chapters: int, utterances: int, order: str) -> Pair:
     """librispeech_dev_clean_split's make.py, with train grown to chapters x utterances (4 dev-clean speakers)."""
     from dsbuild.testing import make as make_lib
     from dsbuild.testing.dummy import librispeech
@@ -138,10 +160,8 @@ def librispeech_case(work: Path, chapters: int, utterances: int) -> list[str]:
             lines.append(f"{url}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}\t{filename}")
     (copy / "checksums.tsv").write_text("\n".join(lines) + "\n")
     args = ["-lcs", str(copy), "--manual-dir", str(sources_dir), "--config", "plain_text"]
-    total = chapters * utterances
-    print(f"librispeech: {total} train utterances in {chapters} chapters", file=sys.stderr)
-    inproc, beam = side_by_side("libri", args, work / "libri", _env(), "ib")
-    return [f"| {name}, {total} + 2 utterances | {inproc:.1f} | {beam:.1f} | **{inproc / beam:.2f}x** |"]
+    print(f"librispeech: {chapters * utterances} train utterances in {chapters} chapters", file=sys.stderr)
+    return side_by_side("libri", args, work / "libri", _env(), order)
 
 
 def main() -> int:
@@ -168,9 +188,11 @@ def main() -> int:
             print(f"kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"{os.cpu_count()} cores; build.py --no-pack wall seconds; ratio = in-process / Beam\n")
-    print("| case | in-process s | DirectRunner multi_processing 2 workers s | ratio |")
-    print("|---|---|---|---|")
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {load:.1f} at the end; `build.py --no-pack` seconds; ratio = wall")
+    print("in-process / wall Beam; CPU = user + sys of build.py and all its processes\n")
+    print("| case | in-process wall s | Beam wall s | ratio | in-process CPU s | Beam CPU s |")
+    print("|---|---|---|---|---|---|")
     print("\n".join(rows))
     return 0
 
