@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,7 +190,7 @@ def install_child_hook(flags: Sequence[str], result: Path) -> None:
                 encoding="utf-8",
             )
             raise SystemExit(BEAM_REFUSED)
-        module = __import__("sys").modules.get(cls.__module__)
+        module = sys.modules.get(cls.__module__)
         if module is not None and not cls.__module__.startswith(("tensorflow_datasets.", "dsbuild.")):
             cloudpickle.register_pickle_by_value(module)
         download_config = download_config or tfds.download.DownloadConfig()
