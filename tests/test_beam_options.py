@@ -28,6 +28,14 @@ def test_a_key_that_is_not_an_identifier_is_refused(bad: str) -> None:
         collect_flags(None, [bad])
 
 
+def test_a_tfds_flag_passed_as_a_beam_option_is_refused() -> None:
+    # Beam options never reach TFDS's command line: a `--data_dir=...` smuggled in is just an unknown option.
+    with pytest.raises(UsageError, match="unknown Beam option\\(s\\): data_dir"):
+        describe(collect_flags(None, ["--data_dir=/tmp/x"]))
+    with pytest.raises(UsageError, match="is not KEY=VALUE"):
+        collect_flags(None, ["-h"])
+
+
 def test_nothing_given_means_no_beam() -> None:
     assert check_request([], max_examples_per_split=3) is None
 
