@@ -24,8 +24,12 @@ examples:
   python build.py --card-only mnist        write the card of a dataset already built or downloaded
   python build.py --check mnist            rebuild from the recorded provenance; same sha256?
   python build.py --check s3://bucket/datasets/mnist-3.0.1.json
+  python build.py -ds librispeech_full --beam-option runner=DirectRunner \
+      --beam-option direct_running_mode=multi_processing --beam-option direct_num_workers=2
+                                           generate one dataset on Apache Beam (README: Building on a cluster)
 
-exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
+exit codes: 0 success, 1 a build/verify/pack failure, 2 bad usage or input, 124 --timeout, 130 Ctrl-C,
+  143 SIGTERM
 """
 
 
@@ -81,6 +85,12 @@ def make_parser() -> argparse.ArgumentParser:
         help="print what each build would download, what is already present and whether hosts answer; build nothing",
     )
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
+    out.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a dataset's `tfds build` after SECONDS (its process group, partial output removed; exit 124)",
+    )
     out.add_argument("--verify-all", action="store_true", help="decode every example and check the split counts")
     out.add_argument(
         "--card",
@@ -106,8 +116,29 @@ def make_parser() -> argparse.ArgumentParser:
     tfds.add_argument("--config", metavar="NAME", help="build only this builder config")
     tfds.add_argument("--max-examples-per-split", type=int, metavar="N", help="generate at most N examples per split")
     tfds.add_argument("--file-format", choices=("tfrecord", "array_record"), help="shard file format")
-    tfds.add_argument("--num-processes", type=int, metavar="N", help="parallel build processes")
-    tfds.add_argument("--beam-pipeline-options", metavar="STR", help="options for Apache Beam builders")
+    tfds.add_argument(
+        "--num-processes",
+        type=int,
+        metavar="N",
+        help="build up to N configs of one dataset at once, one process each (one config never runs in parallel "
+        "this way: use Beam options for that)",
+    )
+
+    beam = parser.add_argument_group(
+        "Apache Beam (builders that support it: librispeech_*, ucf101_clean, carla_video_tracking_*)"
+    )
+    beam.add_argument(
+        "--beam-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Beam pipeline option, repeatable; the value may hold commas (e.g. runner=DirectRunner)",
+    )
+    beam.add_argument(
+        "--beam-pipeline-options",
+        metavar="K=V,K=V",
+        help="Beam pipeline options in TFDS's comma-separated form (values cannot hold commas)",
+    )
 
     add_options(parser, VERBOSITY)
     return parser
@@ -128,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         if value is not None and value < 1:
             parser.error(f"{flag} must be at least 1")
+    if args.timeout is not None and not args.timeout > 0:
+        parser.error("--timeout must be more than 0 seconds")
 
     from dsbuild.entry import run_command
 
@@ -192,6 +225,12 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     if args.config is not None:
         check_config(args.config)
         _check_config_defined(entries, args.config)
+    beam = None
+    if args.beam_option or args.beam_pipeline_options:
+        from dsbuild.beam import check_request, collect_flags
+
+        flags = collect_flags(args.beam_pipeline_options, args.beam_option)
+        beam = check_request(flags, max_examples_per_split=args.max_examples_per_split)
     tfds_options = TfdsOptions(
         register_checksums=args.register_checksums,
         manual_dir=_existing_dir(args.manual_dir, "--manual-dir"),
@@ -200,7 +239,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         max_examples_per_split=args.max_examples_per_split,
         file_format=args.file_format,
         num_processes=args.num_processes,
-        beam_pipeline_options=args.beam_pipeline_options,
+        beam_flags=beam.flags if beam else (),
     )
     if not args.register_checksums:
         # Before anything is written: an unreachable source fails in seconds with the offline recipe.
@@ -229,6 +268,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         compresslevel=args.compression_level,
         tfds=tfds_options,
         command=command,
+        timeout=args.timeout,
     )
     reports = pipeline.build_many(entries, options, jobs=args.jobs)
     for report in reports:
@@ -241,6 +281,8 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
             _print_packed(outcome.name, outcome.version, outcome.tarball, outcome.checksum_file, size, state)
         else:
             print(f"{outcome.name} {outcome.version}: built and verified in {data_dir} (not packed: --no-pack)")
+        if beam is not None and not outcome.reused_build:
+            print(f"  generated on:  Apache Beam {beam.summary()}")
         _card(args, find_built(data_dir, outcome.name, outcome.version))
     failed = [report for report in reports if report.error is not None]
     if len(reports) > 1:

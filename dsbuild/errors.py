@@ -10,6 +10,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_TIMEOUT = 124
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
@@ -69,6 +70,12 @@ class BuildFailedError(DsbuildError):
         self.log_path = log_path
         self.tail = tail
         super().__init__(message)
+
+
+class BuildTimeoutError(DsbuildError):
+    """--timeout passed: the `tfds build` child was stopped (exit 124, as timeout(1))."""
+
+    exit_code = EXIT_TIMEOUT
 
 
 class BuildCancelledError(DsbuildError):

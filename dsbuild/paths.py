@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import BinaryIO
 
-from dsbuild.errors import InvalidNameError, OutputDirError
+from dsbuild.errors import InvalidNameError, OutputDirError, UsageError
 
 # Dataset names and versions become file names and tfds arguments: keep them plain.
 # `\Z`, not `$` (which also matches before a final newline); ASCII digits only.
@@ -98,6 +98,12 @@ def default_data_dir() -> Path:
 def resolve_data_dir(output_directory: str | os.PathLike[str] | None) -> Path:
     """-o/--output-directory, else $DSBUILD_DATA_DIR (set to /data in the container), else armory's."""
     chosen = output_directory or os.environ.get(DATA_DIR_ENV)
+    if chosen and "://" in str(chosen):
+        # Path() would make `s3://b/p` a local folder `s3:`; TFDS 4.9.10 cannot write to URLs here anyway.
+        raise UsageError(
+            f"the data dir {str(chosen)!r} is a URL: give a local directory (for Beam on a cluster, a shared "
+            "mount every worker sees); upload.py publishes to S3"
+        )
     return Path(chosen).expanduser().absolute() if chosen else default_data_dir()
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
+from dsbuild.beam import worker_env
 from dsbuild.builders import check_builder_path
 from dsbuild.built_dataset import BuiltDataset, check_structure, find_built
 from dsbuild.catalog import CatalogEntry, lookup
@@ -58,6 +59,7 @@ class BuildOptions:
     compresslevel: int = DEFAULT_COMPRESSION_LEVEL
     tfds: TfdsOptions = field(default_factory=TfdsOptions)
     command: tuple[str, ...] = ()  # the user's command line, for the provenance
+    timeout: float | None = None  # seconds for each `tfds build` child
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,18 @@ def _run_build(entry: CatalogEntry, options: BuildOptions) -> BuiltDataset:
     else:
         cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
     verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
-    seconds = run_tfds_build(cmd, log_path, data_dir / entry.name, verify=verify, sys_path=sys_path)
+    beam_flags = tfds_options.beam_flags
+    env = worker_env(entry.tfds_target) if beam_flags else None
+    seconds = run_tfds_build(
+        cmd,
+        log_path,
+        data_dir / entry.name,
+        verify=verify,
+        sys_path=sys_path,
+        beam_flags=beam_flags,
+        env=env,
+        timeout=options.timeout,
+    )
     log.info("tfds build of {} finished and loaded in {:.1f} s", entry.name, seconds)
     built = find_built(data_dir, entry.name, entry.version)
     if built is None:  # the child checked it; something removed it since

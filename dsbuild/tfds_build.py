@@ -20,11 +20,13 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsbuild.beam import BEAM_REFUSED
 from dsbuild.build_progress import BuildProgress
-from dsbuild.errors import BuildFailedError, VerificationError
+from dsbuild.errors import BuildFailedError, BuildTimeoutError, UsageError, VerificationError
 from dsbuild.log import log
 from dsbuild.media_tools import path_with_tools
 from dsbuild.paths import INCOMPLETE_PREFIX, create_new
@@ -47,7 +49,8 @@ class TfdsOptions:
     max_examples_per_split: int | None = None
     file_format: str | None = None
     num_processes: int | None = None
-    beam_pipeline_options: str | None = None
+    # Checked `--key=value` Beam flags (dsbuild.beam); the child installs them, never via TFDS's comma string.
+    beam_flags: tuple[str, ...] = ()
 
 
 def tfds_command(target: str, data_dir: Path, options: TfdsOptions, imports: str | None = None) -> list[str]:
@@ -75,7 +78,6 @@ def tfds_command(target: str, data_dir: Path, options: TfdsOptions, imports: str
         ("--max_examples_per_split", options.max_examples_per_split),
         ("--file_format", options.file_format),
         ("--num-processes", options.num_processes),
-        ("--beam_pipeline_options", options.beam_pipeline_options),
     )
     cmd += [f"{flag}={value}" for flag, value in valued if value is not None]
     return cmd
@@ -150,7 +152,9 @@ class VerifyRequest:
     all_examples: bool = False
 
 
-def child_command(tfds_cmd: list[str], verify: VerifyRequest, result: Path) -> list[str]:
+def child_command(
+    tfds_cmd: list[str], verify: VerifyRequest, result: Path, beam_flags: Sequence[str] = ()
+) -> list[str]:
     """Run `tfds_cmd` (from `tfds_command`) through dsbuild.tfds_child, which then verifies the result."""
     request = {
         "data_dir": str(verify.data_dir),
@@ -159,12 +163,14 @@ def child_command(tfds_cmd: list[str], verify: VerifyRequest, result: Path) -> l
         "all_examples": verify.all_examples,
         "result": str(result),
     }
+    if beam_flags:
+        request["beam_flags"] = list(beam_flags)
     return [sys.executable, "-m", "dsbuild.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
 
 
-def child_env() -> dict[str, str]:
-    """Our environment, with ffmpeg/ffprobe on PATH (the system's, else the pinned wheel's)."""
-    env = dict(os.environ)
+def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: our environment), with ffmpeg/ffprobe on PATH (the system's, else the pinned wheel's)."""
+    env = dict(os.environ if base is None else base)
     path = path_with_tools(env.get("PATH"))
     if path is not None:
         env["PATH"] = path
@@ -177,14 +183,20 @@ def run_tfds_build(
     dataset_dir: Path,
     verify: VerifyRequest | None = None,
     sys_path: Path | None = None,
+    *,
+    beam_flags: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> float:
-    """Run `cmd`, its output to `log_path`; return the seconds it took.
+    """Run `cmd`, its output to `log_path`, in environment `env` (default: ours); return the seconds it took.
 
     With `verify`, the child also checks that the build is whole and loads,
-    and a failed check raises VerificationError. Raises BuildFailedError on
-    any other non-zero exit. On any failure or interruption the partial TFDS
-    output under `dataset_dir` is removed. `sys_path` is appended to the child's
-    PYTHONPATH (for `--imports`).
+    and a failed check raises VerificationError; with `beam_flags` (needs
+    `verify`) it runs on Beam, and a builder that cannot raises UsageError.
+    Raises BuildFailedError on any other non-zero exit, BuildTimeoutError
+    after `timeout` seconds (the process group is stopped). On any failure
+    or interruption the partial TFDS output under `dataset_dir` is removed.
+    `sys_path` is appended to the child's PYTHONPATH (for `--imports`).
     """
     if importlib.util.find_spec("tensorflow_datasets") is None:
         raise BuildFailedError(
@@ -194,10 +206,12 @@ def run_tfds_build(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     result = log_path.with_suffix(".verify")
     if verify is not None:
-        cmd = child_command(cmd, verify, result)
-    env = child_env()
+        cmd = child_command(cmd, verify, result, beam_flags)
+    child_environment = child_env(env)
     if sys_path is not None:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(sys_path)) if p)
+        child_environment["PYTHONPATH"] = os.pathsep.join(
+            p for p in (child_environment.get("PYTHONPATH"), str(sys_path)) if p
+        )
     log.info("running: {}", shlex.join(cmd))
     log.info("tfds output: {}", log_path)
     start = time.monotonic()
@@ -211,13 +225,20 @@ def run_tfds_build(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=env,
+            env=child_environment,
         )
         with _RUNNING_LOCK:
             _RUNNING.add(proc)
         try:
             with BuildProgress(dataset_dir.name, log_path):
-                returncode = proc.wait()
+                returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_process_group(proc)
+            _clean_partial(dataset_dir, existed)
+            raise BuildTimeoutError(
+                f"`tfds build` did not finish within --timeout {timeout:g} s; stopped it and removed its partial "
+                f"output. Full log: {log_path}"
+            ) from None
         except BaseException:
             stop_process_group(proc)
             _clean_partial(dataset_dir, existed)
@@ -226,6 +247,11 @@ def run_tfds_build(
             with _RUNNING_LOCK:
                 _RUNNING.discard(proc)
     elapsed = time.monotonic() - start
+    if returncode == BEAM_REFUSED and beam_flags and result.is_file():
+        reason = result.read_text(encoding="utf-8")
+        result.unlink()
+        _clean_partial(dataset_dir, existed)
+        raise UsageError(reason)
     if returncode == VERIFY_FAILED and result.is_file():
         reason = result.read_text(encoding="utf-8")
         result.unlink()

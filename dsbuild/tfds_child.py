@@ -11,7 +11,9 @@ Examples are serialized deterministically (dsbuild.determinism) unless the
 request says `"deterministic": false` (only the benchmark does, to measure it).
 
 Exit code: tfds's own; or VERIFY_FAILED after a successful build that does not
-verify, with the reason written to the result file.
+verify, or dsbuild.beam.BEAM_REFUSED for Beam options (`"beam_flags"` in the
+request) given to a builder that cannot use them, with the reason written to
+the result file.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def main(argv: list[str]) -> int:
         except determinism.PatchPointMovedError as exc:
             Path(request["result"]).write_text(str(exc), encoding="utf-8")
             return VERIFY_FAILED
+    if request.get("beam_flags"):
+        from dsbuild.beam import install_child_hook
+
+        install_child_hook(request["beam_flags"], Path(request["result"]))
 
     try:
         tfds_cli.launch_cli()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dsbuild import tfds_child
-from dsbuild.errors import BuildFailedError, VerificationError
+from dsbuild.errors import BuildFailedError, BuildTimeoutError, VerificationError
 from dsbuild.tfds_build import (
     TfdsOptions,
     VerifyRequest,
@@ -37,7 +37,8 @@ BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
         (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split=5"]),
         (TfdsOptions(file_format="array_record"), ["--file_format=array_record"]),
         (TfdsOptions(num_processes=2), ["--num-processes=2"]),
-        (TfdsOptions(beam_pipeline_options="a=1,b=2"), ["--beam_pipeline_options=a=1,b=2"]),
+        # Beam flags go to the child's hook (dsbuild.beam), never to TFDS's comma-split string.
+        (TfdsOptions(beam_flags=("--direct_num_workers=2",)), []),
     ],
 )
 def test_argv(options: TfdsOptions, extra: list[str]) -> None:
@@ -66,6 +67,27 @@ def test_failure_shows_exit_code_tail_and_log(tmp_path: Path) -> None:
     assert "line 99" in message and "line 70" in message and "line 69" not in message
     assert f"Full log: {log_path}" in message
     assert "line 0\n" in log_path.read_text()
+
+
+def test_timeout_stops_the_child_group_and_removes_partial_output(tmp_path: Path) -> None:
+    dataset_dir = tmp_path / "data" / "toy"
+    body = (
+        "import pathlib, subprocess, sys, time\n"
+        f"d = pathlib.Path({str(dataset_dir)!r}) / 'incomplete.0123abcd.1.0.0'\n"
+        "d.mkdir(parents=True)\n(d / 'shard').write_text('x')\n"
+        # A grandchild in the same process group, as Beam's workers are: it must be stopped too.
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"pathlib.Path({str(tmp_path / 'grandchild')!r}).write_text(str(p.pid))\n"
+        "time.sleep(600)\n"
+    )
+    with pytest.raises(BuildTimeoutError) as caught:
+        run_tfds_build(fake_child(tmp_path, body), tmp_path / "b.log", dataset_dir, timeout=3)
+    assert caught.value.exit_code == 124
+    assert "did not finish within --timeout 3 s" in str(caught.value)
+    assert not dataset_dir.exists()
+    grandchild = Path(f"/proc/{int((tmp_path / 'grandchild').read_text())}/stat")
+    # Gone, or a zombie waiting for a reaper (the container's init may not reap orphans).
+    assert not grandchild.exists() or grandchild.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_failure_removes_partial_output(tmp_path: Path) -> None:
@@ -170,18 +192,17 @@ FLAG_LIKE = ["--register_checksums", "-h", "--data_dir=/tmp/x"]
 
 
 def test_flag_like_values_reach_tfds_as_values(tmp_path: Path) -> None:
-    """build.py's pass-through options, parsed by the real `tfds build` (its --dry_run prints what it parsed)."""
+    """build.py's pass-through options, parsed by the real `tfds build` (its --dry_run prints what it parsed).
+
+    Beam options never reach TFDS's command line (tests/test_beam_options.py)."""
     import build
 
     running = []
     for value in FLAG_LIKE:
-        args = build.make_parser().parse_args(
-            ["-ds", "mnist", f"--beam-pipeline-options={value}", f"--download-dir={value}"]
-        )
+        args = build.make_parser().parse_args(["-ds", "mnist", f"--download-dir={value}"])
         options = TfdsOptions(
             download_dir=Path(args.download_dir),  # build.py makes it absolute; kept raw here on purpose
             manual_dir=Path(value),
-            beam_pipeline_options=args.beam_pipeline_options,
         )
         cmd = tfds_command("mnist", tmp_path / "data", options)
         assert cmd[:3] == BASE[:3]
@@ -193,7 +214,6 @@ def test_flag_like_values_reach_tfds_as_values(tmp_path: Path) -> None:
     for value, proc in running:
         parsed, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-2000:]
-        assert f"beam_pipeline_options={value!r}" in parsed
         assert f"download_dir=PosixGPath({value!r})" in parsed
         assert f"manual_dir=PosixGPath({value!r})" in parsed
         assert f"data_dir=PosixGPath({str(tmp_path / 'data')!r})" in parsed

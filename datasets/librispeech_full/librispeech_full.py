@@ -1,4 +1,5 @@
-"""LibriSpeech ASR corpus, all seven splits, as a plain generator builder (no Apache Beam).
+"""LibriSpeech ASR corpus, all seven splits: in-process, or on Apache Beam (one chapter per unit) when built
+with Beam options.
 
 Published description: README.md. Shared definition (features, splits, reading):
 dsbuild.families.librispeech.

@@ -23,10 +23,12 @@ Choices where this builder deliberately differs from ARMORY's:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild.families.beam_support import BeamCapable
 from dsbuild.families.files import require_file
 
 _VIDEOS_URL = "https://storage.googleapis.com/thumos14_files/UCF101_videos.zip"
@@ -74,8 +76,15 @@ def read_split_list(list_path: epath.Path, videos_dir: epath.Path) -> list[tuple
     return examples
 
 
-class Ucf101Clean(tfds.core.GeneratorBasedBuilder):
-    """UCF101 with high-quality (`-q:v 2`) JPEG frames."""
+def ucf101_example(unit: tuple[str, str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """The one (key, example) of `unit` = (key, video path, label); the Video feature's ffmpeg decodes the
+    file when the example is encoded (on a Beam worker, there). Module level: workers run it by name."""
+    key, video_path, label = unit
+    yield key, {"video": video_path, "label": label}
+
+
+class Ucf101Clean(BeamCapable, tfds.core.GeneratorBasedBuilder):
+    """UCF101 with high-quality (`-q:v 2`) JPEG frames; with Beam options one unit of work is one video."""
 
     VERSION = tfds.core.Version("2.0.0")
     RELEASE_NOTES = {"2.0.0": "Inherits TFDS Ucf101 configs and version (new split API)."}
@@ -121,6 +130,6 @@ class Ucf101Clean(tfds.core.GeneratorBasedBuilder):
         }
 
     def _generate_examples(self, list_path, videos_dir):
-        for key, video_path, label in read_split_list(list_path, videos_dir):
-            # ffmpeg (run by the Video feature) decodes the file into frames.
-            yield key, {"video": str(video_path), "label": label}
+        """A generator in-process, a Beam PTransform with Beam options (see BeamCapable)."""
+        units = [(key, str(path), label) for key, path, label in read_split_list(list_path, videos_dir)]
+        return self.split_examples(units, ucf101_example)

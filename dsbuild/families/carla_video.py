@@ -11,6 +11,7 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 from dsbuild.families.base import ArchiveFamily
+from dsbuild.families.beam_support import BeamCapable
 from dsbuild.families.carla import CARLA_IMAGE_SHAPE
 from dsbuild.families.files import load_int64_npy, require_file
 
@@ -101,32 +102,45 @@ def _video_dirs(split_dir: epath.PathLike, archive: str) -> list[epath.Path]:
     return entries
 
 
-def carla_video_tracking_examples(split_dir: epath.PathLike, archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (video index, example) for `<split>/<video>/{<frame>.png, <frame>_mask.png, gt_boxes.npy,
-    gs_coords.npy}`. Frames are the sorted non-mask PNGs, paired in order with the sorted masks; a mask
-    whose name does not contain its frame's stem is an error."""
-    for index, video_dir in enumerate(_video_dirs(split_dir, archive)):
-        pngs = sorted((p for p in video_dir.iterdir() if p.name.endswith(".png")), key=lambda p: p.name)
-        masks = [p for p in pngs if p.name.endswith("_mask.png")]
-        frames = [p for p in pngs if not p.name.endswith("_mask.png")]
-        if not frames:
-            raise FileNotFoundError(f"{video_dir}: no frame PNGs in source archive {archive!r}")
-        if len(masks) != len(frames):
-            raise ValueError(f"{video_dir}: {len(frames)} frames but {len(masks)} *_mask.png files")
-        for frame, mask in zip(frames, masks, strict=True):
-            if frame.stem not in mask.name:
-                raise ValueError(f"{video_dir}: mask {mask.name} does not belong to frame {frame.name}")
-        yield (
-            index,
-            {
-                "video": [str(p) for p in frames],
-                "bboxes": load_int64_npy(video_dir / "gt_boxes.npy", archive, (None, 4)),
-                "patch_metadata": {
-                    "gs_coords": load_int64_npy(video_dir / "gs_coords.npy", archive, (None, 4, 2)),
-                    "masks": np.stack([read_patch_mask(m, archive) for m in masks]),
-                },
+def carla_video_tracking_example(unit: tuple[int, str], archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield the one (video index, example) of `unit` = (index, video folder) holding `{<frame>.png,
+    <frame>_mask.png, gt_boxes.npy, gs_coords.npy}`. Frames are the sorted non-mask PNGs, paired in order
+    with the sorted masks; a mask whose name does not contain its frame's stem is an error. Module level:
+    a Beam worker runs it on one video."""
+    index, folder = unit
+    video_dir = epath.Path(folder)
+    pngs = sorted((p for p in video_dir.iterdir() if p.name.endswith(".png")), key=lambda p: p.name)
+    masks = [p for p in pngs if p.name.endswith("_mask.png")]
+    frames = [p for p in pngs if not p.name.endswith("_mask.png")]
+    if not frames:
+        raise FileNotFoundError(f"{video_dir}: no frame PNGs in source archive {archive!r}")
+    if len(masks) != len(frames):
+        raise ValueError(f"{video_dir}: {len(frames)} frames but {len(masks)} *_mask.png files")
+    for frame, mask in zip(frames, masks, strict=True):
+        if frame.stem not in mask.name:
+            raise ValueError(f"{video_dir}: mask {mask.name} does not belong to frame {frame.name}")
+    yield (
+        index,
+        {
+            "video": [str(p) for p in frames],
+            "bboxes": load_int64_npy(video_dir / "gt_boxes.npy", archive, (None, 4)),
+            "patch_metadata": {
+                "gs_coords": load_int64_npy(video_dir / "gs_coords.npy", archive, (None, 4, 2)),
+                "masks": np.stack([read_patch_mask(m, archive) for m in masks]),
             },
-        )
+        },
+    )
+
+
+def carla_video_units(split_dir: epath.PathLike, archive: str) -> list[tuple[int, str]]:
+    """(video index, video folder) for every video folder of the split, sorted by name."""
+    return [(index, str(d)) for index, d in enumerate(_video_dirs(split_dir, archive))]
+
+
+def carla_video_tracking_examples(split_dir: epath.PathLike, archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (video index, example) for every video of the split in order (see `carla_video_tracking_example`)."""
+    for unit in carla_video_units(split_dir, archive):
+        yield from carla_video_tracking_example(unit, archive)
 
 
 def carla_mot_examples(split_dir: epath.PathLike, archive: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -175,8 +189,10 @@ class _CarlaVideoFamily(ArchiveFamily):
         return {split: self._generate_examples(root / split) for split in self.SPLITS}  # type: ignore[attr-defined]
 
 
-class CarlaVideoTrackingFamily(_CarlaVideoFamily):
-    """carla_video_tracking_dev / carla_video_tracking_test (the builder may set FRAME_RATE)."""
+class CarlaVideoTrackingFamily(BeamCapable, _CarlaVideoFamily):
+    """carla_video_tracking_dev / carla_video_tracking_test (the builder may set FRAME_RATE).
+
+    With Beam options, one unit of work is one video."""
 
     FRAME_RATE: ClassVar[int | None] = None
 
@@ -186,8 +202,10 @@ class CarlaVideoTrackingFamily(_CarlaVideoFamily):
     def metadata(self) -> tfds.core.MetadataDict | None:
         return None if self.FRAME_RATE is None else tfds.core.MetadataDict({"frame_rate": self.FRAME_RATE})
 
-    def _generate_examples(self, split_dir: epath.Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        yield from carla_video_tracking_examples(split_dir, self.archive)
+    def _generate_examples(self, split_dir: epath.Path) -> Any:
+        """A generator in-process, a Beam PTransform with Beam options (see BeamCapable)."""
+        units = carla_video_units(split_dir, self.archive)
+        return self.split_examples(units, carla_video_tracking_example, archive=self.archive)
 
 
 class CarlaMotFamily(_CarlaVideoFamily):

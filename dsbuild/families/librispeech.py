@@ -14,6 +14,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from dsbuild.families.beam_support import BeamCapable
+
 LIBRISPEECH_SAMPLE_RATE = 16000
 LIBRISPEECH_SPEAKER_FIELDS = ("speaker_id", "gender", "subset", "minutes", "name")
 LIBRISPEECH_CHAPTER_FIELDS = (
@@ -94,37 +96,46 @@ def librispeech_metadata(directory: epath.Path, archive: str) -> dict[str, dict[
     }
 
 
-def librispeech_transcripts(
+def librispeech_transcript_files(
     directory: epath.Path, archive: str, *, top: str = "LibriSpeech/<subset>"
-) -> Iterator[tuple[str, str, epath.Path]]:
-    """Yield (utterance id, transcript, flac path) for every line of every transcript file.
+) -> list[epath.Path]:
+    """The transcript files `<top>/<speaker>/<chapter>/*.txt` under `directory`, sorted: one per chapter.
 
-    Transcripts are `<top>/<speaker>/<chapter>/*.txt` under `directory`, sorted; each `<...>` part of `top`
-    matches any one directory (the official archives: `LibriSpeech/<subset>`; ARMORY's re-split: `<top>`).
+    Each `<...>` part of `top` matches any one directory (the official archives: `LibriSpeech/<subset>`;
+    ARMORY's re-split: `<top>`).
     """
     files = sorted(directory.glob(re.sub(r"<[^>]*>", "*", top) + "/*/*/*.txt"))
     if not files:
         raise FileNotFoundError(f"no {top}/<speaker>/<chapter>/*.txt transcripts in {archive}")
-    for transcript_file in files:
-        for line in transcript_file.read_text().splitlines():
-            if not line.strip():
-                continue
-            key, _, text = line.strip().partition(" ")
-            yield key, text, transcript_file.parent / f"{key}.flac"
+    return files
 
 
-def librispeech_examples(
-    directory: epath.Path,
-    archive: str,
-    *,
-    top: str = "LibriSpeech/<subset>",
-    speakers: Sequence[str] | None = None,
+def librispeech_chapter_transcripts(transcript_file: epath.Path) -> Iterator[tuple[str, str, epath.Path]]:
+    """Yield (utterance id, transcript, flac path) for every line of one chapter's transcript file."""
+    for line in transcript_file.read_text().splitlines():
+        if not line.strip():
+            continue
+        key, _, text = line.strip().partition(" ")
+        yield key, text, transcript_file.parent / f"{key}.flac"
+
+
+def librispeech_transcripts(
+    directory: epath.Path, archive: str, *, top: str = "LibriSpeech/<subset>"
+) -> Iterator[tuple[str, str, epath.Path]]:
+    """Yield (utterance id, transcript, flac path) for every line of every transcript file, in order."""
+    for transcript_file in librispeech_transcript_files(directory, archive, top=top):
+        yield from librispeech_chapter_transcripts(transcript_file)
+
+
+def librispeech_chapter_examples(
+    transcript_file: epath.Path | str, archive: str, speakers: Sequence[str] | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (utterance id, example) with `id`, `speaker_id`, `chapter_id`, `speech` (the flac) and `text`.
+    """Yield (utterance id, example) with `id`, `speaker_id`, `chapter_id`, `speech` (the flac) and `text`
+    for one chapter. Module level: a Beam worker runs it on one transcript file.
 
     With `speakers` (class names), the example also gets `label` = the speaker id, which must be one of them.
     """
-    for key, text, flac in librispeech_transcripts(directory, archive, top=top):
+    for key, text, flac in librispeech_chapter_transcripts(epath.Path(transcript_file)):
         if not flac.exists():
             raise FileNotFoundError(f"{flac.name} (listed in a transcript) missing from {archive}")
         speaker_id, chapter_id, _ = key.split("-")
@@ -144,6 +155,18 @@ def librispeech_examples(
         yield key, example
 
 
+def librispeech_examples(
+    directory: epath.Path,
+    archive: str,
+    *,
+    top: str = "LibriSpeech/<subset>",
+    speakers: Sequence[str] | None = None,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (utterance id, example) for every chapter in order (see `librispeech_chapter_examples`)."""
+    for transcript_file in librispeech_transcript_files(directory, archive, top=top):
+        yield from librispeech_chapter_examples(transcript_file, archive, speakers)
+
+
 LIBRISPEECH_HOMEPAGE = "http://www.openslr.org/12"
 LIBRISPEECH_CITATION = """\
 @inproceedings{panayotov2015librispeech,
@@ -157,7 +180,7 @@ LIBRISPEECH_CITATION = """\
 """
 
 
-class LibrispeechFamily:
+class LibrispeechFamily(BeamCapable):
     """`_info`, `_split_generators`, `_generate_examples` of librispeech_full / _dev_test / _dev_clean_split.
 
     A builder sets URL_BASE and ARCHIVES (split -> archive file; dict order matters: the speaker and
@@ -166,7 +189,8 @@ class LibrispeechFamily:
     With SPEAKERS, examples get a speaker `label` and the supervised target is the label, not the text.
     AUDIO_SAMPLE_RATE is the rate declared on the `speech` feature (info.metadata always holds 16 kHz).
     Subword configs learn their vocabulary from the transcripts of the splits named `train*`.
-    Only usable mixed into a `tfds.core.GeneratorBasedBuilder`.
+    Only usable mixed into a `tfds.core.GeneratorBasedBuilder`. With Beam options, one unit of work is
+    one chapter (transcript file).
     """
 
     URL_BASE: ClassVar[str]
@@ -220,5 +244,8 @@ class LibrispeechFamily:
         tried = ", ".join(f"{sub}/SPEAKERS.TXT" for sub in self.METADATA_DIRS)
         raise FileNotFoundError(f"none of {tried} found in {archive}")
 
-    def _generate_examples(self, directory: epath.Path, archive: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        yield from librispeech_examples(directory, archive, top=self.TOP, speakers=self.SPEAKERS)
+    def _generate_examples(self, directory: epath.Path, archive: str) -> Any:
+        """A generator in-process, a Beam PTransform with Beam options (see BeamCapable)."""
+        chapters = librispeech_transcript_files(directory, archive, top=self.TOP)
+        speakers = None if self.SPEAKERS is None else list(self.SPEAKERS)
+        return self.split_examples(chapters, librispeech_chapter_examples, archive=archive, speakers=speakers)
