@@ -176,6 +176,8 @@ def main() -> int:
     args = parser.parse_args()
     if not netns_available():
         raise SystemExit("needs unprivileged network namespaces (unshare -rn) to keep Beam's servers off the network")
+    if args.work_dir is not None:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="dsbuild-beam-bench-", dir=args.work_dir))
     rows = []
     try:

@@ -56,6 +56,8 @@ def main() -> int:
     parser.add_argument("--work-dir", type=Path, help="where fixtures go (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the fixtures")
     args = parser.parse_args()
+    if args.work_dir is not None:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="card-bench-", dir=args.work_dir))
     try:
         rows = []
