@@ -114,3 +114,23 @@ def test_builder_literal_reads_the_builder_without_importing_it(tmp_path: Path) 
     assert make.builder_literal(tmp_path / "b" / "dummy_data", "_LABELS") == ["x", "y"]
     with pytest.raises(LookupError, match="no top-level literal assignment to _OTHER"):
         make.builder_literal(tmp_path / "b" / "dummy_data", "_OTHER")
+
+
+@pytest.mark.parametrize("folder", ["datasets/ucf101_clean", "datasets/librispeech_dev_test"])
+def test_make_encodes_video_and_flac_without_ffmpeg_on_path(folder: str, tmp_path: Path) -> None:
+    """A fresh machine has no ffmpeg: make.py finds the pinned wheel's (PATH here holds no ffmpeg dir)."""
+    import os
+    import shutil
+
+    bare_path = os.pathsep.join(p for p in ("/usr/bin", "/bin") if Path(p).is_dir())
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / folder / "dummy_data" / "make.py"), "--source-archives", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": bare_path},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert any(tmp_path.iterdir()), "no source archive written"
+    if shutil.which("ffmpeg", path=bare_path) is None:
+        print(f"{folder}: encoded with the wheel's ffmpeg (none on {bare_path})")

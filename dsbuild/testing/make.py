@@ -13,6 +13,7 @@ import ast
 import pathlib
 from collections.abc import Callable, Mapping, Sequence
 
+from dsbuild import media_tools
 from dsbuild.testing import archive
 
 Sources = Mapping[str, archive.Files | bytes]  # source file name -> archive members, or a plain file's content
@@ -63,6 +64,8 @@ def main(
     written after the folders `clear` (relative to `here`) are removed.
     """
     outdir = parse_outdir(doc)
+    # FLAC and AVI sources are encoded by ffmpeg: the system's, else the pinned wheel's (a fresh machine has none).
+    media_tools.ensure_on_path()
     if outdir is not None:
         write_sources(outdir, sources())
     elif dummy is None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dsbuild import media_tools
+
 
 def noise(seed: str, *, amplitude: int, length: tuple[int, int]) -> np.ndarray:
     """int16 samples in [-amplitude, amplitude), `length` = [low, high) samples long, fixed by `seed`."""
@@ -33,7 +35,8 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
 
 
 def flac_bytes(samples: np.ndarray, rate: int) -> bytes:
-    """Mono 16-bit FLAC of `samples` (needs ffmpeg)."""
+    """Mono 16-bit FLAC of `samples`, encoded by ffmpeg (the system's, else the pinned wheel's)."""
+    media_tools.ensure_on_path()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "a.flac"
         # bitexact: no encoder version tag, so the bytes only depend on the samples.
