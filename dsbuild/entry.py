@@ -8,6 +8,7 @@ from types import FrameType
 
 from dsbuild.errors import EXIT_SIGINT, EXIT_SIGTERM, DsbuildError, Terminated
 from dsbuild.log import configure, log
+from dsbuild.media_tools import ensure_on_path
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
@@ -22,6 +23,9 @@ def run_command(work: Callable[[], int], verbosity: str) -> int:
     and keep their traceback.
     """
     configure(verbosity)
+    # TFDS decodes audio and video with ffmpeg/ffprobe found by name, here (--card, --verify-all, the load
+    # check) as in the tfds child: the system's, else the pinned wheel's.
+    ensure_on_path()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return work()
