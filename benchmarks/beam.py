@@ -26,10 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from dsbuild.testing.netns import LOOPBACK_UP, NETNS, clean_env, netns_available
 
-from tests.beam_helpers import LOOPBACK_UP, NETNS, clean_env, netns_available  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BEAM = [
     "--beam-option",
@@ -84,8 +83,7 @@ def rows(label: str, full: Pair, fixed: Pair, fixed_label: str) -> list[str]:
 
 
 def cpu_case(work: Path, examples: int, rounds: int) -> list[str]:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from beam_cpu.beam_cpu import cpu_example
+    from beam_cpu.beam_cpu import cpu_example  # benchmarks/ is on the path: this script runs from it
 
     start = time.process_time()
     for index in range(50):

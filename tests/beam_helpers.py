@@ -1,32 +1,20 @@
-"""Shared by the Beam tests and benchmarks: a builder copy with dummy sources, isolated runs, decoded examples.
+"""Shared by the Beam tests: a builder copy with dummy sources, decoded examples.
 
-Beam's FnApiRunner and worker pool serve gRPC on every interface (`[::]:0`; worker_pool_main has no
-bind flag), so every Beam run here happens in a fresh network namespace (`unshare -rn`) that has
-only a loopback interface: nothing Beam opens is reachable from outside this machine.
+Isolated runs (network namespace, clean environment) come from dsbuild.testing.netns, which the
+benchmarks use too.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from dsbuild.testing.netns import LOOPBACK_UP, NETNS, clean_env, netns_available
 from tests.helpers import ROOT
 
-NETNS = ["unshare", "--user", "--map-root-user", "--net", "--"]
-# Brings up the namespace's loopback, then runs "$@".
-LOOPBACK_UP = ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
-
-
-def netns_available() -> bool:
-    """Whether this machine lets an unprivileged user make a network namespace with a loopback."""
-    try:
-        return subprocess.run([*NETNS, *LOOPBACK_UP, "true"], capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+__all__ = ["LOOPBACK_UP", "NETNS", "clean_env", "netns_available"]
 
 
 def prepare_builder(name: str, category: str, tmp_path: Path) -> tuple[Path, Path]:
@@ -40,15 +28,6 @@ def prepare_builder(name: str, category: str, tmp_path: Path) -> tuple[Path, Pat
     make_sources(original, sources)
     rewrite_checksums(copy, sources)
     return copy, sources
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """Our environment without PYTHONPATH (workers must not need one from the user), venv first on PATH."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    env.update(extra)
-    return env
 
 
 def build_command(*args: str) -> list[str]:

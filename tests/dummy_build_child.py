@@ -20,9 +20,7 @@ from pathlib import Path
 def build_folder(folder: Path, out_dir: Path) -> None:
     import tensorflow_datasets as tfds
 
-    if str(folder.parent) not in sys.path:
-        sys.path.insert(0, str(folder.parent))
-    test_file = next(p for p in (f"{folder.name}_test", f"test_{folder.name}") if (folder / f"{p}.py").is_file())
+    test_file = f"test_{folder.name}"  # the folder's parent is on PYTHONPATH (set by the caller)
     module = importlib.import_module(f"{folder.name}.{test_file}")
     case_classes = [
         obj

@@ -22,7 +22,6 @@ from tests.armory_compat.describe import describe
 
 
 def _test_class(folder: Path, version: str | None) -> type:
-    sys.path.insert(0, str(folder.parent))
     module = importlib.import_module(f"{folder.name}.test_{folder.name}")
     cases = [
         c

@@ -52,7 +52,9 @@ EXCEPTIONS: dict[str, dict] = {
 
 
 def _env() -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    # datasets/ and adversarial/ too: build_ours.py imports each folder as the package `tfds build` makes of it.
+    parts = (str(ROOT), str(ROOT / "datasets"), str(ROOT / "adversarial"), os.environ.get("PYTHONPATH"))
+    path = os.pathsep.join(p for p in parts if p)
     return {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 

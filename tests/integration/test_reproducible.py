@@ -35,7 +35,9 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("repro")
     procs = []
     for label, seed in (("A", "11"), ("B", "22")):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+        # Each folder's parent on the path: the child imports every folder as the package `tfds build` makes.
+        path = os.pathsep.join(dict.fromkeys([str(ROOT), *(str(f.parent) for f in FOLDERS)]))
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": path}
         log = open(root / f"{label}.log", "wb")  # noqa: SIM115 - closed below
         cmd = [sys.executable, "-m", "tests.dummy_build_child", str(root / label), *map(str, FOLDERS)]
         procs.append((subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT), log))
