@@ -298,7 +298,7 @@ def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> 
 
 
 def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
-    from dsbuild.archive import extract_tarball
+    from dsbuild.extract import extract_tarball
     from dsbuild.checksums import ChecksumRecord
 
     work = settings.work / "extract"

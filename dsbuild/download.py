@@ -1,10 +1,13 @@
 """The download workflow behind download.py.
 
 For each dataset: fetch the checksum file and check it describes what was asked
-for; check free space; fetch the tarball to a temporary file; check size, then
-sha256; extract safely beside the target within the recorded (or default)
-limits, check the result loads, and rename it into place. Leftovers of
-interrupted runs for that dataset are removed first, under its lock.
+for; check free space; then either stream the tarball (when the checksum file
+lists its files: hashed, decompressed and extracted as it arrives, every member
+held to the list) or fetch it to a temporary file and check its size and sha256
+first. Either way the extraction is guarded and staged beside the target within
+the recorded (or default) limits, and only a result whose size and sha256 match
+and that loads is renamed into place. Leftovers of interrupted runs for that
+dataset are removed first, under its lock.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsbuild import s3, s3_transfer
-from dsbuild.archive import check_free_space, extract_tarball, extraction_limits, remove_leftovers
+from dsbuild.archive import remove_leftovers
 from dsbuild.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
+from dsbuild.extract import check_free_space, extract_stream, extract_tarball, extraction_limits
 from dsbuild.installed import ChangedLocallyError, describe, differences
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
 from dsbuild.records import verify_built
 from dsbuild.remote import RemoteOptions
+from dsbuild.tar_guard import Limits
 
 
 @dataclass(frozen=True)
@@ -231,23 +236,76 @@ def _download_one(
                 f"({source}); kept it: pass --overwrite to replace it"
             )
     bucket, key = location or _tarball_location(record, options)
-    # The download and its extraction are both on this file system.
-    check_free_space(data_dir, record.size + (record.uncompressed_bytes or 0), f"downloading {record.tarball}")
     limits = extraction_limits(record, record.size, extract_options.max_expansion, extract_options.max_members)
-    staged = temp_sibling(data_dir / record.tarball)
     try:
-        s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=options.progress)
-        try:
-            extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
-        except UnsafeArchiveError as exc:
-            if location is None:
-                raise
-            raise UnsafeArchiveError(
-                f"{exc}. An armory tarball must hold {record.subdirs[0]}/ under its one top directory "
-                f"{record.name}/, where armory-testbed's loaders look; other layouts are refused"
-            ) from None
-    finally:
-        staged.unlink(missing_ok=True)
+        if record.files:
+            _stream_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
+        else:
+            _fetch_then_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
+    except UnsafeArchiveError as exc:
+        if location is None:
+            raise
+        raise UnsafeArchiveError(
+            f"{exc}. An armory tarball must hold {record.subdirs[0]}/ under its one top directory "
+            f"{record.name}/, where armory-testbed's loaders look; other layouts are refused"
+        ) from None
     write_checksum_file(record, data_dir)
     status = REPAIRED if present and overwrite and diffs else DOWNLOADED
     return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)
+
+
+def _stream_install(
+    client: s3.Client,
+    bucket: str,
+    key: str,
+    data_dir: Path,
+    record: ChecksumRecord,
+    overwrite: bool,
+    limits: Limits,
+    progress: bool,
+) -> None:
+    """One pass: the response is hashed, decompressed and untarred as it arrives.
+
+    Only when the checksum file lists every file of the tarball: each member
+    must then be one of them with its listed size, so nothing unpublished is
+    written even before the sha256 is known; the result is installed only once
+    size and sha256 match and it loads.
+    """
+    check_free_space(data_dir, record.uncompressed_bytes or 0, f"downloading {record.tarball}")
+    url = s3.s3_url(bucket, key)
+
+    def extract(stream: s3_transfer.ObjectStream) -> None:
+        extract_stream(
+            stream,
+            url,
+            data_dir,
+            record.subdirs,
+            limits=limits,
+            overwrite=overwrite,
+            check=verify_built,
+            expected=record,
+        )
+
+    s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress)
+
+
+def _fetch_then_install(
+    client: s3.Client,
+    bucket: str,
+    key: str,
+    data_dir: Path,
+    record: ChecksumRecord,
+    overwrite: bool,
+    limits: Limits,
+    progress: bool,
+) -> None:
+    """Two steps, for checksum files without a file list (armory's, older dsbuild's): the tarball is
+    downloaded to a file and its sha256 checked before a byte of it is extracted."""
+    # The download and its extraction are both on this file system.
+    check_free_space(data_dir, record.size + (record.uncompressed_bytes or 0), f"downloading {record.tarball}")
+    staged = temp_sibling(data_dir / record.tarball)
+    try:
+        s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=progress)
+        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
+    finally:
+        staged.unlink(missing_ok=True)

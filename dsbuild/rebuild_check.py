@@ -160,7 +160,7 @@ def _download_cache(data_dir: Path) -> Path | None:
 
 def _original_dir(record: ChecksumRecord, data_dir: Path, scratch: Path) -> Path | None:
     """A data dir holding the original build: the local tarball extracted, or the build in data_dir."""
-    from dsbuild.archive import extract_tarball
+    from dsbuild.extract import extract_tarball
 
     tarball = data_dir / record.tarball
     if tarball.is_file():

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dsbuild.checksums import CHUNK_SIZE, FileDigest, HashingWriter, recall_digest
 from dsbuild.defaults import Status
@@ -35,6 +37,8 @@ from dsbuild.s3 import (
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
+
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- metadata
@@ -245,6 +249,82 @@ def read_small_object(client: Client, bucket: str, key: str, max_bytes: int = CH
     return data
 
 
+class _CutShortError(Exception):
+    """The response stream broke off before its end; the whole object is read once more."""
+
+
+class ObjectStream(io.RawIOBase):
+    """An S3 response body as a read-only raw file.
+
+    Counts what arrives for the progress bar, refuses more bytes than the
+    checksum file gave (whatever the server's headers say), and turns a broken
+    stream into _CutShortError so the caller's retry sees one kind of error.
+    """
+
+    def __init__(self, body: Any, limit: int, url: str, bar: _Bar) -> None:
+        self._body = body
+        self._limit = limit
+        self._url = url
+        self._bar = bar
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+
+        try:
+            data = self._body.read(len(buffer))
+        except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, ConnectionError) as exc:
+            raise _CutShortError(type(exc).__name__) from None
+        count = len(data)
+        self.size += count
+        if self.size > self._limit:
+            raise ChecksumError(
+                f"{self._url} sends more than the {self._limit} bytes its checksum file says: "
+                "the tarball on the server was changed; nothing was installed"
+            )
+        memoryview(buffer)[:count] = data
+        self._bar.update(count)
+        return count
+
+
+def read_object(
+    client: Client, bucket: str, key: str, expected_size: int, consume: Callable[[ObjectStream], T], *, progress: bool
+) -> T:
+    """`consume(stream)` of the object, once its size is checked to be `expected_size`.
+
+    A stream cut short is read once more from the start (`consume` must start
+    over cleanly); a second break is a RemoteError.
+    """
+    url = s3_url(bucket, key)
+    with remote_errors(f"cannot download {url}", client):
+        response = client.head_object(Bucket=bucket, Key=key)
+    remote_size = int(response["ContentLength"])
+    if remote_size != expected_size:
+        raise ChecksumError(
+            f"{url} is {remote_size} bytes but its checksum file says {expected_size}: "
+            "the tarball on the server was truncated or changed; nothing was downloaded"
+        )
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        bar = _Bar(key.rsplit("/", 1)[-1], expected_size, progress)
+        try:
+            with remote_errors(f"cannot download {url}", client):
+                body = client.get_object(Bucket=bucket, Key=key)["Body"]
+            try:
+                return consume(ObjectStream(body, expected_size, url, bar))
+            finally:
+                body.close()
+        except _CutShortError as exc:
+            if attempt == DOWNLOAD_ATTEMPTS:
+                raise RemoteError(f"download of {url} was cut short twice ({exc}); try again later") from None
+            log.warning("download of {} was cut short ({}); retrying once", url, exc)
+        finally:
+            bar.close()
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 def download_file(
     client: Client,
     bucket: str,
@@ -256,31 +336,20 @@ def download_file(
     progress: bool = True,
 ) -> None:
     """Download to `dest`, hashing as it is written; check size, then sha256. On failure `dest` is gone."""
-    from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
-
     url = s3_url(bucket, key)
-    with remote_errors(f"cannot download {url}", client):
-        response = client.head_object(Bucket=bucket, Key=key)
-    remote_size = int(response["ContentLength"])
-    if remote_size != expected_size:
-        raise ChecksumError(
-            f"{url} is {remote_size} bytes but its checksum file says {expected_size}: "
-            "the tarball on the server was truncated or changed; nothing was downloaded"
-        )
+
+    def write(stream: ObjectStream) -> tuple[int, str]:
+        dest.unlink(missing_ok=True)  # a retry starts over; create_new refuses what is already there
+        with create_new(dest) as raw:
+            writer = HashingWriter(raw)
+            while chunk := stream.read(CHUNK_SIZE):
+                writer.write(chunk)
+            raw.flush()
+            os.fsync(raw.fileno())
+        return writer.size, writer.hexdigest()
+
     try:
-        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-            bar = _Bar(dest.name if not dest.name.startswith(".") else key.rsplit("/", 1)[-1], expected_size, progress)
-            try:
-                size, sha256 = _stream_to(client, bucket, key, dest, bar)
-                break
-            except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, ConnectionError) as exc:
-                if attempt == DOWNLOAD_ATTEMPTS:
-                    raise RemoteError(
-                        f"download of {url} was cut short twice ({type(exc).__name__}); try again later"
-                    ) from None
-                log.warning("download of {} was cut short ({}); retrying once", url, type(exc).__name__)
-            finally:
-                bar.close()
+        size, sha256 = read_object(client, bucket, key, expected_size, write, progress=progress)
         if size != expected_size:
             raise ChecksumError(
                 f"downloaded {size} bytes from {url} but its checksum file says {expected_size}: "
@@ -294,21 +363,3 @@ def download_file(
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-
-
-def _stream_to(client: Client, bucket: str, key: str, dest: Path, bar: _Bar) -> tuple[int, str]:
-    with remote_errors(f"cannot download {s3_url(bucket, key)}", client):
-        response = client.get_object(Bucket=bucket, Key=key)
-    body = response["Body"]
-    try:
-        dest.unlink(missing_ok=True)  # a retry starts over; create_new refuses what is already there
-        with create_new(dest) as raw:
-            writer = HashingWriter(raw)
-            for chunk in body.iter_chunks(CHUNK_SIZE):
-                writer.write(chunk)
-                bar.update(len(chunk))
-            raw.flush()
-            os.fsync(raw.fileno())
-    finally:
-        body.close()
-    return writer.size, writer.hexdigest()

@@ -143,7 +143,7 @@ def test_tarball_changed_on_server_is_refused_and_nothing_extracted(
     code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
     assert (code, out) == (1, "")
     assert f"error: sha256 of s3://{s3_bucket}/{TARBALL_KEY} is " in err
-    assert "deleted the download, extracted nothing" in err
+    assert "is corrupt or was changed" in err
     assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]  # no tarball, no temp file, no dataset
 
 

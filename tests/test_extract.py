@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import archive
-from dsbuild.archive import check_member, extract_tarball
+from dsbuild import extract
 from dsbuild.errors import Terminated, UnsafeArchiveError
+from dsbuild.extract import check_member, extract_tarball
 from tests.publish_helpers import make_tarball, tree
 
 SUB = "toy/1.0.0"
@@ -162,7 +162,7 @@ def test_failed_check_installs_nothing(tmp_path):
     seen = []
 
     def check(staging: Path, subdirs):
-        seen.append((staging.name.startswith(archive.TEMP_MARK), (staging / SUB / "dataset_info.json").exists()))
+        seen.append((staging.name.startswith(extract.TEMP_MARK), (staging / SUB / "dataset_info.json").exists()))
         raise UnsafeArchiveError("does not load")
 
     with pytest.raises(UnsafeArchiveError, match="does not load"):
