@@ -298,8 +298,8 @@ def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> 
 
 
 def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
-    from dsbuild.extract import extract_tarball
     from dsbuild.checksums import ChecksumRecord
+    from dsbuild.extract import extract_tarball
 
     work = settings.work / "extract"
     work.mkdir()

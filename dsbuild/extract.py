@@ -164,16 +164,16 @@ def extract_stream(
             raise UnsafeArchiveError(
                 f"{data_dir / existing[0]} already exists; kept it: pass --overwrite to replace it"
             )
-    top = subdirs[0].split("/")[0]
+    staging = data_dir / f"{TEMP_MARK}{uuid.uuid4().hex}-{subdirs[0].split('/')[0]}"
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        if expected is not None and expected.uncompressed_bytes is not None:
-            check_free_space(data_dir, expected.uncompressed_bytes, f"extracting {expected.tarball}")
-        staging = data_dir / f"{TEMP_MARK}{uuid.uuid4().hex}-{top}"
-        staging.mkdir()
-    except OSError as exc:
-        raise _os_error(exc, f"cannot extract into {str(data_dir)!r}") from None
-    try:
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            if expected is not None and expected.uncompressed_bytes is not None:
+                check_free_space(data_dir, expected.uncompressed_bytes, f"extracting {expected.tarball}")
+            # Made inside the try: a signal the moment it exists still finds the clean-up below.
+            staging.mkdir()
+        except OSError as exc:
+            raise _os_error(exc, f"cannot extract into {str(data_dir)!r}") from None
         _extract_checked(raw, where, staging, subdirs, limits, expected)
         if check is not None:
             check(staging, subdirs)

@@ -59,8 +59,22 @@ def pax(records: dict[str, str], kind: bytes = b"x") -> bytes:
     return header("././@PaxHeader", kind, len(body)) + data_blocks(body)
 
 
+INFO = (f"{SUB}/dataset_info.json", b"{}")  # the one file good_members() holds
+
+
 def good_members() -> bytes:
-    return directory(SUB) + member(f"{SUB}/dataset_info.json", b"{}")
+    return directory(SUB) + member(*INFO)
+
+
+def files_unlisted(*files: tuple[str, bytes]) -> dict[str, Any]:
+    """No file list in the checksum file (armory's, older dsbuild's): download.py fetches, verifies, then extracts."""
+    return {}
+
+
+def files_listed(*files: tuple[str, bytes]) -> dict[str, Any]:
+    """A checksum file listing good_members()'s file and `files` (path, data): download.py then streams the tarball."""
+    listed = {path: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for path, data in (INFO, *files)}
+    return {"files": listed}
 
 
 def finish(body: bytes, trailer: bytes = b"\x00" * 1024) -> bytes:

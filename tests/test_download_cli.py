@@ -248,3 +248,65 @@ def test_verify_of_something_not_installed(capfd, data_dir):
     code, _, err = run(capfd, "-o", str(data_dir), "--verify", "toy", "other-1.0.0")
     assert code == 2
     assert f"toy is not installed in {data_dir}" in err and "no other-1.0.0.json there" in err
+
+
+SHARD = "toy/1.0.0/toy-train.tfrecord-00000-of-00001"
+
+
+def republish_record(s3_server, s3_bucket, published, change) -> None:
+    """Put a checksum file whose file list `change` edited; the tarball itself stays intact."""
+    record = published.record.to_json()
+    change(record["files"])
+    s3_server.client().put_object(Bucket=s3_bucket, Key=CHECKSUM_KEY, Body=json.dumps(record).encode())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda files: files[SHARD].update(size=files[SHARD]["size"] + 1), f"'{SHARD}': not of its listed size"),
+        (lambda files: files.pop(SHARD), f"'{SHARD}': not a file its checksum file lists"),
+        (
+            lambda files: files.update({"toy/1.0.0/extra.json": {"size": 2, "sha256": "0" * 64}}),
+            "does not hold toy/1.0.0/extra.json, which its checksum file lists",
+        ),
+    ],
+    ids=["other-size", "unlisted", "listed-but-absent"],
+)
+def test_a_tarball_unlike_its_file_list_is_refused_while_streaming(
+    capfd, data_dir, remote, published, s3_server, s3_bucket, loads, change, message
+):
+    republish_record(s3_server, s3_bucket, published, change)
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert (code, out) == (1, "")
+    assert message in err and "Traceback" not in err
+    assert loads == []  # refused before the load check
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]  # nothing installed, no temp dir
+
+
+def test_a_listed_download_never_writes_the_tarball_to_disk(capfd, data_dir, remote, published, monkeypatch):
+    """One pass: the stream goes straight into the guarded extraction, not through a temporary tarball."""
+    monkeypatch.setattr(download_workflow.s3_transfer, "download_file", None)  # calling it would fail
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 0, err
+    assert (data_dir / SHARD).read_bytes() == b"published payload"
+    installed = read_checksum_file(data_dir / "toy-1.0.0.json")
+    assert (installed.sha256, installed.files) == (published.record.sha256, published.record.files)
+
+
+def test_a_record_without_a_file_list_is_fetched_then_extracted(
+    capfd, data_dir, remote, published, s3_server, s3_bucket, monkeypatch
+):
+    """Checksum files of armory or older dsbuild: the tarball is verified whole before a byte is extracted."""
+    republish_record(s3_server, s3_bucket, published, lambda files: files.clear())
+    fetched = []
+    real = download_workflow.s3_transfer.download_file
+
+    def spy(client, bucket, key, dest, *args, **kwargs):
+        real(client, bucket, key, dest, *args, **kwargs)
+        fetched.append(dest.stat().st_size)
+
+    monkeypatch.setattr(download_workflow.s3_transfer, "download_file", spy)
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 0, err
+    assert fetched == [published.record.size]
+    assert (data_dir / SHARD).read_bytes() == b"published payload"

@@ -29,6 +29,8 @@ from tests.hostile import (
     SUB,
     data_blocks,
     directory,
+    files_listed,
+    files_unlisted,
     finish,
     good_members,
     header,
@@ -40,6 +42,9 @@ from tests.hostile import (
 )
 
 LOCK_ONLY = {"_locks": None, "_locks/toy.lock": b""}
+# Every guard is tested both ways download.py takes: with a file list in the checksum file (the tarball is
+# streamed into the extraction) and without one (fetched and verified whole first).
+BOTH_WAYS = pytest.mark.parametrize("way", [files_unlisted, files_listed], ids=["fetched", "streamed"])
 
 
 @pytest.fixture(scope="module")
@@ -82,31 +87,44 @@ def refused(capfd, data_dir, remote, *argv: str, before=None) -> str:
 # ---------------------------------------------------------------- limits
 
 
-def test_recorded_bytes_stop_extraction(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_recorded_bytes_stop_extraction(way, capfd, data_dir, remote, s3_server, s3_bucket):
     tarball = finish(good_members() + member(f"{SUB}/shard", b"z" * 5000))
-    publish(s3_server, s3_bucket, tarball, uncompressed_bytes=1000, members=3)
+    publish(s3_server, s3_bucket, tarball, uncompressed_bytes=1000, members=3, **way())
     err = refused(capfd, data_dir, remote, "toy")
     assert "members hold more than 1000 bytes; the tarball is not safe" in err
 
 
-def test_recorded_members_stop_extraction(capfd, data_dir, remote, s3_server, s3_bucket):
-    files = b"".join(member(f"{SUB}/f{i}", b"") for i in range(40))
-    publish(s3_server, s3_bucket, finish(good_members() + files), uncompressed_bytes=2, members=3)
+@BOTH_WAYS
+def test_recorded_members_stop_extraction(way, capfd, data_dir, remote, s3_server, s3_bucket):
+    names = [f"{SUB}/f{i}" for i in range(40)]
+    files = b"".join(member(name, b"") for name in names)
+    publish(
+        s3_server,
+        s3_bucket,
+        finish(good_members() + files),
+        uncompressed_bytes=2,
+        members=3,
+        **way(*[(name, b"") for name in names]),
+    )
     err = refused(capfd, data_dir, remote, "toy")
     assert "more than 19 members" in err  # 3 recorded + 16 for directory entries
 
 
-def test_exact_recorded_limits_pass(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_exact_recorded_limits_pass(way, capfd, data_dir, remote, s3_server, s3_bucket):
     tarball = finish(good_members() + member(f"{SUB}/shard", b"z" * 5000))
-    publish(s3_server, s3_bucket, tarball, uncompressed_bytes=5002, members=3)
+    publish(s3_server, s3_bucket, tarball, uncompressed_bytes=5002, members=3, **way((f"{SUB}/shard", b"z" * 5000)))
     code, _, err = run(capfd, data_dir, remote, "toy")
     assert code == 0, err
     assert (data_dir / SUB / "shard").read_bytes() == b"z" * 5000
 
 
-def test_gzip_bomb_without_record_stops_at_default_until_raised(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_gzip_bomb_without_record_stops_at_default_until_raised(way, capfd, data_dir, remote, s3_server, s3_bucket):
     bomb = finish(good_members() + member(f"{SUB}/zeros", bytes(48 << 20)))  # 48 MiB in ~50 KiB
-    publish(s3_server, s3_bucket, bomb)  # armory-style checksum file: no recorded limits
+    # No recorded limits (as in armory's checksum files): only the default expansion stops it.
+    publish(s3_server, s3_bucket, bomb, **way((f"{SUB}/zeros", bytes(48 << 20))))
     err = refused(capfd, data_dir, remote, "toy")
     assert f"members hold more than {20 << 20} bytes" in err
     code, _, err = run(capfd, data_dir, remote, "--max-expansion", "100", "toy")
@@ -114,9 +132,11 @@ def test_gzip_bomb_without_record_stops_at_default_until_raised(capfd, data_dir,
     assert (data_dir / SUB / "zeros").stat().st_size == 48 << 20
 
 
-def test_default_member_limit_is_an_option(capfd, data_dir, remote, s3_server, s3_bucket):
-    files = b"".join(member(f"{SUB}/f{i}", b"") for i in range(30))
-    publish(s3_server, s3_bucket, finish(good_members() + files))
+@BOTH_WAYS
+def test_default_member_limit_is_an_option(way, capfd, data_dir, remote, s3_server, s3_bucket):
+    names = [f"{SUB}/f{i}" for i in range(30)]
+    files = b"".join(member(name, b"") for name in names)
+    publish(s3_server, s3_bucket, finish(good_members() + files), **way(*[(name, b"") for name in names]))
     err = refused(capfd, data_dir, remote, "--max-members", "10", "toy")
     assert "more than 10 members" in err
 
@@ -157,17 +177,25 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_free_space_is_checked_for_the_recorded_size(capfd, tiny_disk, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_free_space_is_checked_for_the_recorded_size(way, capfd, tiny_disk, remote, s3_server, s3_bucket):
     tarball = finish(good_members() + member(f"{SUB}/big", bytes(3 << 20)))
-    publish(s3_server, s3_bucket, tarball, uncompressed_bytes=(3 << 20) + 2, members=3)
+    unpacked = (3 << 20) + 2
+    publish(
+        s3_server, s3_bucket, tarball, uncompressed_bytes=unpacked, members=3, **way((f"{SUB}/big", bytes(3 << 20)))
+    )
     err = refused(capfd, tiny_disk, remote, "toy", before={})
-    assert f"downloading toy-1.0.0.tar.gz needs {len(tarball) + (3 << 20) + 2} bytes but" in err
+    needed = unpacked if way is files_listed else len(tarball) + unpacked  # a streamed tarball is never stored
+    assert f"downloading toy-1.0.0.tar.gz needs {needed} bytes but" in err
     assert "free some space" in err
 
 
-def test_disk_full_during_extraction_is_a_message(capfd, tiny_disk, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_disk_full_during_extraction_is_a_message(way, capfd, tiny_disk, remote, s3_server, s3_bucket):
     tarball = finish(good_members() + member(f"{SUB}/big", bytes(3 << 20)))
-    publish(s3_server, s3_bucket, tarball)  # no recorded size: only ENOSPC can stop it
+    publish(
+        s3_server, s3_bucket, tarball, **way((f"{SUB}/big", bytes(3 << 20)))
+    )  # no recorded size: only ENOSPC can stop it
     err = refused(capfd, tiny_disk, remote, "toy", before={})
     assert "no space left on the device; free some space" in err
 
@@ -175,21 +203,26 @@ def test_disk_full_during_extraction_is_a_message(capfd, tiny_disk, remote, s3_s
 # ---------------------------------------------------------------- headers
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize("kind", [b"x", b"g", b"L"])
-def test_oversized_extension_header_is_refused_before_it_is_read(capfd, data_dir, remote, s3_server, s3_bucket, kind):
+def test_oversized_extension_header_is_refused_before_it_is_read(
+    way, capfd, data_dir, remote, s3_server, s3_bucket, kind
+):
     huge = 64 << 20
     body = good_members() + header("././@LongLink", kind, huge) + data_blocks(b"a" * huge)
-    publish(s3_server, s3_bucket, finish(body))
+    publish(s3_server, s3_bucket, finish(body), **way())
     err = refused(capfd, data_dir, remote, "toy")
     assert f"of {huge} bytes at offset 1536 (at most {HEADER_DATA_LIMIT} are accepted)" in err
 
 
-def test_too_many_global_headers(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_too_many_global_headers(way, capfd, data_dir, remote, s3_server, s3_bucket):
     body = good_members() + b"".join(pax({f"k{i}": "v"}, b"g") for i in range(5)) + member(f"{SUB}/f")
-    publish(s3_server, s3_bucket, finish(body))
+    publish(s3_server, s3_bucket, finish(body), **way())
     assert "more than 4 global pax headers" in refused(capfd, data_dir, remote, "toy")
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize(
     ("records", "kind", "message"),
     [
@@ -200,11 +233,12 @@ def test_too_many_global_headers(capfd, data_dir, remote, s3_server, s3_bucket):
         ({"size": "3"}, b"g", "a global pax header that sets member sizes"),
     ],
 )
-def test_hostile_pax_records(capfd, data_dir, remote, s3_server, s3_bucket, records, kind, message):
-    publish(s3_server, s3_bucket, finish(good_members() + pax(records, kind) + member(f"{SUB}/f", b"abc")))
+def test_hostile_pax_records(way, capfd, data_dir, remote, s3_server, s3_bucket, records, kind, message):
+    publish(s3_server, s3_bucket, finish(good_members() + pax(records, kind) + member(f"{SUB}/f", b"abc")), **way())
     assert message in refused(capfd, data_dir, remote, "toy")
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize(
     ("fields", "size", "message"),
     [
@@ -214,27 +248,30 @@ def test_hostile_pax_records(capfd, data_dir, remote, s3_server, s3_bucket, reco
         ({"chksum": b"000001\x00 "}, 1, "bad tar header checksum at offset 1536"),
     ],
 )
-def test_malformed_numbers_in_headers(capfd, data_dir, remote, s3_server, s3_bucket, fields, size, message):
+def test_malformed_numbers_in_headers(way, capfd, data_dir, remote, s3_server, s3_bucket, fields, size, message):
     body = good_members() + header(f"{SUB}/f", b"0", size, **fields) + data_blocks(b"a")
-    publish(s3_server, s3_bucket, finish(body))
+    publish(s3_server, s3_bucket, finish(body), **way())
     assert message in refused(capfd, data_dir, remote, "toy")
 
 
-def test_data_after_the_end_of_archive(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_data_after_the_end_of_archive(way, capfd, data_dir, remote, s3_server, s3_bucket):
     hidden = member(f"{SUB}/hidden", b"not seen by tarfile")
-    publish(s3_server, s3_bucket, finish(good_members(), trailer=bytes(1024) + hidden))
+    publish(s3_server, s3_bucket, finish(good_members(), trailer=bytes(1024) + hidden), **way())
     assert "data after the end of the archive" in refused(capfd, data_dir, remote, "toy")
 
 
-def test_garbage_after_the_gzip_stream(capfd, data_dir, remote, s3_server, s3_bucket):
-    publish(s3_server, s3_bucket, finish(good_members()) + b"GARBAGE" * 100)
+@BOTH_WAYS
+def test_garbage_after_the_gzip_stream(way, capfd, data_dir, remote, s3_server, s3_bucket):
+    publish(s3_server, s3_bucket, finish(good_members()) + b"GARBAGE" * 100, **way())
     assert "is not a readable .tar.gz" in refused(capfd, data_dir, remote, "toy")
 
 
-def test_attacker_strings_are_cut_in_messages(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_attacker_strings_are_cut_in_messages(way, capfd, data_dir, remote, s3_server, s3_bucket):
     long_name = "toy/other/" + "n" * 8000
     body = good_members() + pax({"path": long_name}) + member("placeholder", b"x")
-    publish(s3_server, s3_bucket, finish(body))
+    publish(s3_server, s3_bucket, finish(body), **way())
     err = refused(capfd, data_dir, remote, "toy")
     assert "outside the dataset's directories" in err and "(8012 characters)" in err
     assert len(err) < 2 * QUOTE_LIMIT + 300
@@ -287,39 +324,48 @@ def test_hostile_headers_keep_memory_flat(tmp_path, data_dir, remote, s3_server,
 # ---------------------------------------------------------------- member types
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize(
     "kind",
     [b"1", b"2", b"3", b"4", b"6", b"7", b"S", b"K", b"V", b"M", b"D", b"N", b"Z"],
     ids=lambda k: f"type-{k.decode()}",
 )
-def test_only_regular_files_and_directories(capfd, data_dir, remote, s3_server, s3_bucket, kind):
+def test_only_regular_files_and_directories(way, capfd, data_dir, remote, s3_server, s3_bucket, kind):
     body = good_members() + header(f"{SUB}/odd", kind, 0) + member(f"{SUB}/after")
-    publish(s3_server, s3_bucket, finish(body))
+    publish(s3_server, s3_bucket, finish(body), **way())
     err = refused(capfd, data_dir, remote, "toy")
     assert f"has type {kind.decode()!r}; only regular files and directories are allowed" in err
 
 
-def test_old_style_regular_file_is_a_file(capfd, data_dir, remote, s3_server, s3_bucket):
-    publish(s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/old", b"v7", kind=b"\x00")))
+@BOTH_WAYS
+def test_old_style_regular_file_is_a_file(way, capfd, data_dir, remote, s3_server, s3_bucket):
+    publish(
+        s3_server,
+        s3_bucket,
+        finish(good_members() + member(f"{SUB}/old", b"v7", kind=b"\x00")),
+        **way((f"{SUB}/old", b"v7")),
+    )
     code, _, err = run(capfd, data_dir, remote, "toy")
     assert code == 0, err
     assert (data_dir / SUB / "old").read_bytes() == b"v7"
 
 
-def test_directory_with_data_is_refused(capfd, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_directory_with_data_is_refused(way, capfd, data_dir, remote, s3_server, s3_bucket):
     body = good_members() + header(f"{SUB}/d", b"5", 512) + data_blocks(header(f"{SUB}/x", b"0", 0))
-    publish(s3_server, s3_bucket, finish(body))
+    publish(s3_server, s3_bucket, finish(body), **way())
     assert "a directory with 512 bytes of data" in refused(capfd, data_dir, remote, "toy")
 
 
+@BOTH_WAYS
 def test_symlink_made_by_tarfile_is_refused_with_filters_removed(
-    capfd, data_dir, remote, s3_server, s3_bucket, monkeypatch
+    way, capfd, data_dir, remote, s3_server, s3_bucket, monkeypatch
 ):
     link = tarfile.TarInfo(f"{SUB}/up")
     link.type, link.linkname = tarfile.SYMTYPE, "../../.."
     from tests.hostile import tar_of
 
-    publish(s3_server, s3_bucket, tar_of([(tarfile.TarInfo(SUB), None), (link, None)]))
+    publish(s3_server, s3_bucket, tar_of([(tarfile.TarInfo(SUB), None), (link, None)]), **way())
     monkeypatch.delattr(tarfile, "data_filter")
     err = refused(capfd, data_dir, remote, "toy")
     assert "lacks extraction filters" in err or "only regular files and directories" in err
@@ -372,9 +418,12 @@ def test_multi_directory_install_is_all_or_nothing(capfd, data_dir, remote, s3_s
 # ---------------------------------------------------------------- interruption
 
 
-def test_sigkill_leftovers_are_removed_by_the_next_run(capfd, tmp_path, data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_sigkill_leftovers_are_removed_by_the_next_run(way, capfd, tmp_path, data_dir, remote, s3_server, s3_bucket):
     payload = os.urandom(32 << 20)  # incompressible: the download and the extraction take a moment
-    publish(s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)))
+    publish(
+        s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)), **way((f"{SUB}/shard", payload))
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "download.py"), "-o", str(data_dir), *remote, "toy"],
@@ -541,9 +590,12 @@ def test_values_with_line_ends_or_unicode_digits_are_refused(
     assert not data_dir.exists()
 
 
-def test_sigterm_during_download_exits_143_and_leaves_nothing(data_dir, remote, s3_server, s3_bucket):
+@BOTH_WAYS
+def test_sigterm_during_download_exits_143_and_leaves_nothing(way, data_dir, remote, s3_server, s3_bucket):
     payload = os.urandom(32 << 20)
-    publish(s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)))
+    publish(
+        s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)), **way((f"{SUB}/shard", payload))
+    )
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "download.py"), "-o", str(data_dir), *remote, "toy"],
         stdout=subprocess.PIPE,

@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from dsbuild import s3, s3_transfer
 from dsbuild.errors import ChecksumError, RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError
+from tests.publish_helpers import make_tarball, tree
 from tests.s3_server import ADMIN_ID, WeedServer
 
 MiB = 1024 * 1024
@@ -184,6 +185,55 @@ def test_truncated_stream_is_retried_once_then_fails(tmp_path, aws_env):
         s3_transfer.download_file(client, "bkt", "t.bin", dest, full, "0" * 64, progress=False)
     stubber.assert_no_pending_responses()
     assert not dest.exists()
+
+
+def stubbed_object(data: bytes, bodies: list[tuple[bytes, int]]) -> tuple[s3.Client, Stubber]:
+    """A client whose HEAD says len(data) and whose GETs send each (bytes, Content-Length) of `bodies` in turn."""
+    client = s3.make_client("http://127.0.0.1:9")  # never contacted: the stubber answers
+    stubber = Stubber(client)
+    stubber.add_response("head_object", {"ContentLength": len(data)}, {"Bucket": "bkt", "Key": "t.tar.gz"})
+    for sent, length in bodies:
+        body = StreamingBody(io.BytesIO(sent), length)
+        stubber.add_response(
+            "get_object", {"Body": body, "ContentLength": length}, {"Bucket": "bkt", "Key": "t.tar.gz"}
+        )
+    return client, stubber
+
+
+def stream_into(data_dir: Path, record):
+    from dsbuild.extract import extract_stream, extraction_limits
+
+    def extract(stream: s3_transfer.ObjectStream) -> None:
+        limits = extraction_limits(record, record.size)
+        extract_stream(stream, "s3://bkt/t.tar.gz", data_dir, record.subdirs, limits=limits, expected=record)
+
+    return extract
+
+
+def test_a_stream_cut_short_is_extracted_again_from_the_start(tmp_path, aws_env):
+    packed = make_tarball(tmp_path / "build", payload=os.urandom(300_000))
+    data = packed.tarball.read_bytes()
+    client, stubber = stubbed_object(data, [(data[: len(data) // 2], len(data)), (data, len(data))])
+    with stubber:
+        s3_transfer.read_object(
+            client, "bkt", "t.tar.gz", len(data), stream_into(tmp_path / "data", packed.record), progress=False
+        )
+    stubber.assert_no_pending_responses()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["toy"]  # installed once; no staging dir left
+    assert tree(tmp_path / "data" / "toy") == tree(tmp_path / "build" / "toy")
+
+
+def test_a_server_sending_more_than_the_checksum_file_says_is_cut_off(tmp_path, aws_env):
+    """HEAD agrees with the checksum file, GET does not: reading stops at the listed size, nothing installed."""
+    packed = make_tarball(tmp_path / "build", payload=os.urandom(3000))
+    data = packed.tarball.read_bytes()
+    longer = data + os.urandom(1 << 20)
+    client, stubber = stubbed_object(data, [(longer, len(longer))])
+    with stubber, pytest.raises(ChecksumError, match=f"sends more than the {len(data)} bytes its checksum file says"):
+        s3_transfer.read_object(
+            client, "bkt", "t.tar.gz", len(data), stream_into(tmp_path / "data", packed.record), progress=False
+        )
+    assert tree(tmp_path / "data") == {}
 
 
 def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
