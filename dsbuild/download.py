@@ -238,10 +238,7 @@ def _download_one(
     bucket, key = location or _tarball_location(record, options)
     limits = extraction_limits(record, record.size, extract_options.max_expansion, extract_options.max_members)
     try:
-        if record.files:
-            _stream_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
-        else:
-            _fetch_then_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
+        _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
     except UnsafeArchiveError as exc:
         if location is None:
             raise
@@ -254,7 +251,7 @@ def _download_one(
     return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)
 
 
-def _stream_install(
+def _fetch_and_install(
     client: s3.Client,
     bucket: str,
     key: str,
@@ -264,44 +261,31 @@ def _stream_install(
     limits: Limits,
     progress: bool,
 ) -> None:
-    """One pass: the response is hashed, decompressed and untarred as it arrives.
+    """Download the tarball and install what it holds, once its size and sha256 match and it loads."""
+    if record.files:
+        # One pass: the response is hashed, decompressed and untarred as it arrives. Each member must be
+        # one of the listed files with its listed size, so nothing unpublished is written even before the
+        # sha256 is known; the tarball itself is never stored.
+        unpacked = record.uncompressed_bytes or sum(size for _, size, _ in record.files)
+        check_free_space(data_dir, unpacked, f"downloading {record.tarball}")
+        url = s3.s3_url(bucket, key)
 
-    Only when the checksum file lists every file of the tarball: each member
-    must then be one of them with its listed size, so nothing unpublished is
-    written even before the sha256 is known; the result is installed only once
-    size and sha256 match and it loads.
-    """
-    check_free_space(data_dir, record.uncompressed_bytes or 0, f"downloading {record.tarball}")
-    url = s3.s3_url(bucket, key)
+        def extract(stream: s3_transfer.ObjectStream) -> None:
+            extract_stream(
+                stream,
+                url,
+                data_dir,
+                record.subdirs,
+                limits=limits,
+                overwrite=overwrite,
+                check=verify_built,
+                expected=record,
+            )
 
-    def extract(stream: s3_transfer.ObjectStream) -> None:
-        extract_stream(
-            stream,
-            url,
-            data_dir,
-            record.subdirs,
-            limits=limits,
-            overwrite=overwrite,
-            check=verify_built,
-            expected=record,
-        )
-
-    s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress)
-
-
-def _fetch_then_install(
-    client: s3.Client,
-    bucket: str,
-    key: str,
-    data_dir: Path,
-    record: ChecksumRecord,
-    overwrite: bool,
-    limits: Limits,
-    progress: bool,
-) -> None:
-    """Two steps, for checksum files without a file list (armory's, older dsbuild's): the tarball is
-    downloaded to a file and its sha256 checked before a byte of it is extracted."""
-    # The download and its extraction are both on this file system.
+        s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress)
+        return
+    # Without a file list (armory's checksum files, older dsbuild's): two steps, the tarball to a file and
+    # its sha256 checked before a byte of it is extracted. Both are on the data dir's file system.
     check_free_space(data_dir, record.size + (record.uncompressed_bytes or 0), f"downloading {record.tarball}")
     staged = temp_sibling(data_dir / record.tarball)
     try:
