@@ -208,18 +208,25 @@ def _extract_checked(
     try:
         # One pass over the stream: hashed as read, decompressed by ISA-L in a second thread.
         with igzip_threaded.open(hashing, "rb", threads=1) as gz:
-            tar, guard = open_guarded(gz, limits, where)
-            with tar:
-                tar.copybufsize = COPY_BUFFER  # tarfile copies members in 16 KiB pieces by default
-                while (member := tar.next()) is not None:
-                    guard.expect(member)
-                    member = check_member(member, subdirs, seen)
-                    if listed is not None:
-                        _check_listed(member, listed)
-                    tar.extract(member, staging, filter="data")
-                    tar.members.clear()  # a stream has no use for them; keeps memory flat
-            while guard.read(COPY_BUFFER):  # the end-of-archive padding still counts for the hash
-                pass
+            try:
+                tar, guard = open_guarded(gz, limits, where)
+                with tar:
+                    tar.copybufsize = COPY_BUFFER  # tarfile copies members in 16 KiB pieces by default
+                    while (member := tar.next()) is not None:
+                        guard.expect(member)
+                        member = check_member(member, subdirs, seen)
+                        if listed is not None:
+                            _check_listed(member, listed)
+                        tar.extract(member, staging, filter="data")
+                        tar.members.clear()  # a stream has no use for them; keeps memory flat
+                while guard.read(COPY_BUFFER):  # the end-of-archive padding still counts for the hash
+                    pass
+            except BaseException as exc:
+                # Interrupted (Ctrl-C, SIGTERM): leaving this block joins the decompressor thread, which
+                # may be blocked reading a stalled download; a stream that can, wakes it first.
+                if not isinstance(exc, Exception) and hasattr(raw, "abort"):
+                    raw.abort()
+                raise
     except UnsafeArchiveError as exc:
         failure = exc
     except tarfile.FilterError as exc:

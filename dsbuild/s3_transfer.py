@@ -271,6 +271,13 @@ class ObjectStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def abort(self) -> None:
+        """Shut the connection's read side, so a read blocked in another thread on a stalled server
+        returns at once (and fails) instead of after the read timeout."""
+        response = getattr(self._body, "_raw_stream", None)  # where botocore keeps urllib3's response
+        with contextlib.suppress(Exception):  # already closed or released: nothing is blocked on it
+            response.shutdown()  # type: ignore[union-attr]
+
     def readinto(self, buffer: Any) -> int:
         from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
 
@@ -312,8 +319,12 @@ def read_object(
         try:
             with remote_errors(f"cannot download {url}", client):
                 body = client.get_object(Bucket=bucket, Key=key)["Body"]
+            stream = ObjectStream(body, expected_size, url, bar)
             try:
-                return consume(ObjectStream(body, expected_size, url, bar))
+                return consume(stream)
+            except BaseException:
+                stream.abort()  # a reader thread `consume` started may still be blocked on the socket
+                raise
             finally:
                 body.close()
         except _CutShortError as exc:

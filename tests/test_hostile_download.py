@@ -619,3 +619,82 @@ def test_bad_region_is_a_message(capfd, data_dir, s3_server, s3_bucket, monkeypa
     code, _, err = run(capfd, data_dir, remote, "toy")
     assert code == 2 and "cannot set up the S3 client: Provided region_name 'us east/1'" in err
     assert "Traceback" not in err and not data_dir.exists()
+
+
+class StalledObjectServer:
+    """An S3 endpoint on 127.0.0.1 that announces `data` whole but sends only its first `sent` bytes, then
+    waits with the connection open (a stalled server, not a closed one) until the test ends."""
+
+    def __init__(self, data: bytes, sent: int) -> None:
+        import http.server
+        import threading
+
+        self.sent = threading.Event()
+        self.release = threading.Event()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _headers(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Type", "application/octet-stream")
+                self.end_headers()
+
+            def do_HEAD(self) -> None:
+                self._headers()
+
+            def do_GET(self) -> None:
+                self._headers()
+                self.wfile.write(data[:sent])
+                self.wfile.flush()
+                server.sent.set()
+                server.release.wait(120)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def temp_entries(data_dir: Path) -> list[Path]:
+    return [p for p in data_dir.iterdir() if p.name.startswith(".dsbuild-tmp-")] if data_dir.is_dir() else []
+
+
+@BOTH_WAYS
+def test_sigterm_while_the_server_stalls_exits_at_once(way, tmp_path, data_dir):
+    """The read timeout is 60 s; SIGTERM must not wait for it, whichever thread is blocked on the socket."""
+    payload = os.urandom(4 << 20)
+    tarball = finish(good_members() + member(f"{SUB}/shard", payload))
+    checksum = tmp_path / "toy-1.0.0.json"
+    record = record_for(tarball, url="s3://bkt/datasets/toy-1.0.0.tar.gz", **way((f"{SUB}/shard", payload)))
+    checksum.write_text(json.dumps(record))
+    server = StalledObjectServer(tarball, sent=len(tarball) // 2)
+    try:
+        argv = ["-o", str(data_dir), "--endpoint-url", server.endpoint, "--public", "--no-progress", str(checksum)]
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "download.py"), *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+
+        # Polled, not timed: signal once the server has sent all it will and download.py has begun writing.
+        while proc.poll() is None and not (server.sent.is_set() and temp_entries(data_dir)):
+            pass
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)  # well under the 60 s read timeout
+    finally:
+        server.close()
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM); nothing was left half-written" in err
+    assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
