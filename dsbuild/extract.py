@@ -224,8 +224,9 @@ def _extract_checked(
             except BaseException as exc:
                 # Interrupted (Ctrl-C, SIGTERM): leaving this block joins the decompressor thread, which
                 # may be blocked reading a stalled download; a stream that can, wakes it first.
-                if not isinstance(exc, Exception) and hasattr(raw, "abort"):
-                    raw.abort()
+                abort = getattr(raw, "abort", None)
+                if abort is not None and not isinstance(exc, Exception):
+                    abort()
                 raise
     except UnsafeArchiveError as exc:
         failure = exc
@@ -261,10 +262,15 @@ def _check_digest(hashing: HashingReader, where: str, expected: ChecksumRecord) 
     """ChecksumError unless the whole stream (read to its end, or one chunk past the listed size) matches."""
     while hashing.size <= expected.size and hashing.read(CHUNK_SIZE):
         pass
-    if hashing.size != expected.size:
+    if hashing.size > expected.size:
         raise ChecksumError(
-            f"{where} holds {'more than ' if hashing.size > expected.size else ''}{hashing.size} bytes "
-            f"but its checksum file says {expected.size}: the tarball is truncated or was changed; nothing was installed"
+            f"{where} holds more than the {expected.size} bytes its checksum file says: "
+            "the tarball was changed; nothing was installed"
+        )
+    if hashing.size < expected.size:
+        raise ChecksumError(
+            f"{where} holds {hashing.size} bytes but its checksum file says {expected.size}: "
+            "the tarball is truncated; nothing was installed"
         )
     if hashing.hexdigest() != expected.sha256:
         raise ChecksumError(

@@ -214,3 +214,25 @@ def test_extract_verifies_in_the_same_pass(tmp_path: Path) -> None:
     with pytest.raises(ChecksumError, match="but its checksum file says"):
         extract_tarball(source / record.tarball, other, record.subdirs, expected=wrong)
     assert list(other.iterdir()) == []  # nothing installed, staging removed
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data[:-100], "holds {cut} bytes but its checksum file says {size}: the tarball is truncated"),
+        (lambda data: data + b"GARBAGE", "holds more than the {size} bytes its checksum file says"),
+        (lambda data: data[:200] + bytes([data[200] ^ 0xFF]) + data[201:], "sha256 of .* is [0-9a-f]{{64}} but"),
+    ],
+    ids=["truncated", "longer", "one-byte"],
+)
+def test_a_damaged_tarball_is_reported_as_such_not_by_its_symptom(tmp_path: Path, damage, message) -> None:
+    """The size and sha256 are checked before the tar or gzip error the damage causes is reported."""
+    source = tmp_path / "src"
+    make_built(source)
+    record = pack(source, "toy", "1.0.0", ["toy/1.0.0"]).record
+    tarball = source / record.tarball
+    tarball.write_bytes(damage(tarball.read_bytes()))
+    target = tmp_path / "target"
+    with pytest.raises(ChecksumError, match=message.format(cut=record.size - 100, size=record.size)):
+        extract_tarball(tarball, target, record.subdirs, expected=record)
+    assert list(target.iterdir()) == []
