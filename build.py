@@ -11,7 +11,7 @@ from dsbuild.defaults import COMPRESSION_LEVELS, DEFAULT_COMPRESSION_LEVEL, Stat
 from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser
 
 if TYPE_CHECKING:
-    from dsbuild.catalog import CatalogEntry
+    from dsbuild.build.catalog import CatalogEntry
 
 EPILOG = """\
 examples:
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_config_defined(entries: list[CatalogEntry], config: str) -> None:
-    from dsbuild.builders import check_config_defined
+    from dsbuild.build.builders import check_config_defined
     from dsbuild.log import log
 
     for entry in entries:
@@ -183,17 +183,18 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     # Imported here, after parsing: `-h` must not pay for them.
     from pathlib import Path
 
-    from dsbuild import pack_only, pipeline
-    from dsbuild.built_dataset import find_built
-    from dsbuild.catalog import load_catalog
+    from dsbuild.artifact.built_dataset import find_built
+    from dsbuild.artifact.tarball import pack_built
+    from dsbuild.build import pack_only, pipeline
+    from dsbuild.build.catalog import load_catalog
+    from dsbuild.build.tfds_build import TfdsOptions
     from dsbuild.paths import check_config, ensure_writable_dir, resolve_data_dir
-    from dsbuild.tfds_build import TfdsOptions
 
     data_dir = resolve_data_dir(args.output_directory)
     catalog = load_catalog()
 
     if args.list:
-        from dsbuild.listing import list_lines
+        from dsbuild.build.listing import list_lines
 
         print("\n".join(list_lines(catalog, data_dir)))
         return 0
@@ -213,7 +214,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         for built in targets:
             ensure_writable_dir(built.data_dir)
         for built in targets:
-            result = pack_only.pack_built(built, verify_all=args.verify_all, compresslevel=args.compression_level)
+            result = pack_built(built, verify_all=args.verify_all, compresslevel=args.compression_level)
             _print_packed(built.name, built.version, result.tarball, result.checksum_file, result.record.size)
             _card(args, built)
         return 0
@@ -227,7 +228,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         _check_config_defined(entries, args.config)
     beam = None
     if args.beam_option or args.beam_pipeline_options:
-        from dsbuild.beam import check_request, collect_flags
+        from dsbuild.build.beam import check_request, collect_flags
 
         flags = collect_flags(args.beam_pipeline_options, args.beam_option)
         beam = check_request(flags, max_examples_per_split=args.max_examples_per_split)
@@ -243,7 +244,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     )
     if not args.register_checksums:
         # Before anything is written: an unreachable source fails in seconds with the offline recipe.
-        from dsbuild import preflight
+        from dsbuild.build import preflight
 
         plans = preflight.prepare(
             entries, data_dir, tfds_options.download_dir, tfds_options.manual_dir, clean=args.clean
@@ -306,7 +307,7 @@ def _card(args: argparse.Namespace, built) -> None:  # built: BuiltDataset | Non
 def _check(args: argparse.Namespace, data_dir, catalog) -> int:
     from pathlib import Path
 
-    from dsbuild.rebuild_check import check
+    from dsbuild.build.rebuild_check import check
 
     result = check(
         args.check,

@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> int:
         from dsbuild.batch import exit_code, summary_lines
-        from dsbuild.download import ExtractOptions, download
         from dsbuild.paths import resolve_data_dir
-        from dsbuild.remote import RemoteOptions
+        from dsbuild.remote.download import ExtractOptions, download
+        from dsbuild.remote.location import RemoteOptions
         from dsbuild.sizes import human_size
 
         data_dir = resolve_data_dir(args.output_directory)
@@ -143,9 +143,9 @@ def _verify(data_dir, targets: list[str]) -> int:  # data_dir: Path
     """--verify: each installed dataset against its checksum file's file list; a summary for several."""
     import time
 
+    from dsbuild.artifact.installed import verify_installed
     from dsbuild.batch import exit_code, summary_lines
     from dsbuild.errors import DsbuildError
-    from dsbuild.installed import verify_installed
     from dsbuild.log import log
 
     rows = []
@@ -165,7 +165,7 @@ def _verify(data_dir, targets: list[str]) -> int:  # data_dir: Path
 
 def _card(data_dir, name: str, version: str, examples: int) -> None:  # data_dir: Path
     """--card: a card that cannot be made is a warning; the download itself succeeded."""
-    from dsbuild.built_dataset import find_built
+    from dsbuild.artifact.built_dataset import find_built
     from dsbuild.card import write_card_or_warn
 
     built = find_built(data_dir, name, version)
@@ -177,7 +177,7 @@ def _card(data_dir, name: str, version: str, examples: int) -> None:  # data_dir
 def _armory_checksums(raw: str):  # -> Path
     from pathlib import Path
 
-    from dsbuild.armory_compat import default_checksums_dir
+    from dsbuild.armory.loaders import default_checksums_dir
     from dsbuild.errors import UsageError
 
     if raw:

@@ -53,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> int:
         from dsbuild.batch import exit_code, summary_lines
         from dsbuild.paths import resolve_data_dir
-        from dsbuild.remote import RemoteOptions
+        from dsbuild.remote.location import RemoteOptions
+        from dsbuild.remote.upload import upload
         from dsbuild.sizes import human_size
-        from dsbuild.upload import upload
 
         options = RemoteOptions(**remote_settings(args))
         data_dir = resolve_data_dir(args.output_directory)
@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.armory_checksums_dir:
             from pathlib import Path
 
-            from dsbuild.armory_checksums import write_for_uploads
+            from dsbuild.remote.upload import write_armory_lines
 
-            for path, line in write_for_uploads(Path(args.armory_checksums_dir), results, dry_run=args.dry_run):
+            for path, line in write_armory_lines(Path(args.armory_checksums_dir), results, dry_run=args.dry_run):
                 verb = "would write" if args.dry_run else "armory checksum line:"
                 print(f"  {verb} {path}: {line.strip()}")
         if len(results) > 1:

@@ -3,7 +3,7 @@
 
 Builds one CPU-heavy builder (many examples, each a PNG-encoded image and 24
 scalar features, so the feature map protobuf orders is large) through the real
-`tfds build` child (dsbuild.tfds_child) with and without deterministic
+`tfds build` child (dsbuild.build.tfds_child) with and without deterministic
 serialization, alternating ABBA, and prints the median of each and their ratio
 (goal: <= 1.05). Exits 1 if the goal is not met.
 
@@ -74,7 +74,7 @@ def build(folder: Path, data_dir: Path, deterministic: bool) -> float:
         "result": str(result),
         "deterministic": deterministic,
     }
-    cmd = [sys.executable, "-m", "dsbuild.tfds_child", "--verify", json.dumps(request), "--"]
+    cmd = [sys.executable, "-m", "dsbuild.build.tfds_child", "--verify", json.dumps(request), "--"]
     cmd += ["build", str(folder), "--data_dir", str(data_dir)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     start = time.monotonic()

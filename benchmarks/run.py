@@ -194,7 +194,7 @@ class Fixture:
 
 
 def make(data_dir: Path, size_mib: float, pool: make_fixture.Pool) -> Fixture:
-    from dsbuild.built_dataset import check_structure, from_directory
+    from dsbuild.artifact.built_dataset import check_structure, from_directory
 
     started = time.monotonic()
     version_dir = make_fixture.make_fixture(data_dir, size_mib, pool=pool)
@@ -224,7 +224,7 @@ class Packed:
 
 
 def bench_pack(fx: Fixture, settings: Settings, results: Results) -> Packed:
-    from dsbuild.archive import write_tarball
+    from dsbuild.artifact.tarball import write_tarball
 
     work = settings.work / "pack"
     work.mkdir()
@@ -278,7 +278,7 @@ def bench_pack(fx: Fixture, settings: Settings, results: Results) -> Packed:
 
 def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> Row:
     """Same sha256 on every run, and with 1 thread as with the default."""
-    from dsbuild.archive import write_tarball
+    from dsbuild.artifact.tarball import write_tarball
 
     single = work / "one-thread.tar.gz"
     seen = seen | {write_tarball(fx.data_dir, fx.subdirs, single, level, threads=1)[1]}
@@ -298,8 +298,8 @@ def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> 
 
 
 def bench_extract(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
-    from dsbuild.checksums import ChecksumRecord
-    from dsbuild.extract import extract_tarball
+    from dsbuild.artifact.checksums import ChecksumRecord
+    from dsbuild.artifact.extract import extract_tarball
 
     work = settings.work / "extract"
     work.mkdir()
@@ -345,11 +345,11 @@ def s3_environment(work: Path) -> None:
 def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Results) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from dsbuild import s3, s3_transfer
-    from dsbuild.archive import pack
+    from dsbuild.artifact.tarball import pack
     from dsbuild.log import configure
-    from dsbuild.remote import RemoteOptions
-    from dsbuild.upload import upload
+    from dsbuild.remote import s3, s3_transfer
+    from dsbuild.remote.location import RemoteOptions
+    from dsbuild.remote.upload import upload
 
     WeedServer = _s3_server_module().WeedServer  # noqa: N806
 
@@ -396,7 +396,7 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
             statuses = [r.status for r in upload(work / "data", [str(tarball)], options)]
             elapsed = time.perf_counter() - started
             if statuses != [s3_transfer.UPLOADED]:
-                raise RuntimeError(f"dsbuild.upload.upload reported {statuses}, expected one upload")
+                raise RuntimeError(f"dsbuild.remote.upload.upload reported {statuses}, expected one upload")
             for key in s3.list_keys(client, bucket, f"ours-{i}/"):
                 client.delete_object(Bucket=bucket, Key=key)
             compact(server)
@@ -411,7 +411,7 @@ def bench_upload(fx: Fixture, packed: Packed, settings: Settings, results: Resul
     o, b = packed.size / MIB / statistics.median(ours_t), packed.size / MIB / statistics.median(base_t)
     results.rows.append(
         Row(
-            f"upload {fmt_size(packed.size)} (dsbuild.upload vs boto3 {best_part} MiB × {best_conc})",
+            f"upload {fmt_size(packed.size)} (dsbuild.remote.upload vs boto3 {best_part} MiB × {best_conc})",
             f"{o:.0f} MiB/s",
             f"{b:.0f} MiB/s",
             f"{o / b:.2f}×",
@@ -468,8 +468,8 @@ client.download_file(sys.argv[2], sys.argv[3], sys.argv[4])
 def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
     """build.py --pack-only and download.py as a user runs them, each a whole process, against the plain tools."""
     from dsbuild.paths import checksum_file_name, tarball_name
-    from dsbuild.remote import RemoteOptions
-    from dsbuild.upload import upload
+    from dsbuild.remote.location import RemoteOptions
+    from dsbuild.remote.upload import upload
 
     WeedServer = _s3_server_module().WeedServer  # noqa: N806
 
@@ -548,7 +548,7 @@ def grid_table(
 ) -> str:
     lines = [
         f"boto3 `upload_file` of the tarball to the test server, MiB/s, median of {settings.grid_repeats} "
-        "(**best**; dsbuild.s3 now uses "
+        "(**best**; dsbuild.remote.s3 now uses "
         f"{current[0]} MiB parts × {current[1]} threads):",
         "",
         "| part size | " + " | ".join(f"{c} threads" for c in settings.concurrency) + " |",
@@ -670,7 +670,7 @@ def bench_jobs(settings: Settings, results: Results) -> None:
 PACK_CHILD = """
 import json, re, sys, time
 from pathlib import Path
-from dsbuild.archive import write_tarball
+from dsbuild.artifact.tarball import write_tarball
 root, sub, dest, level = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
 result = {}
 if sub:
@@ -773,7 +773,7 @@ def benchmark(settings: Settings) -> Results:
             packed = bench_pack(main, settings, results)
     if packed is None and main and {"extract", "upload"} & set(settings.sections):
         # extract/upload alone still need a tarball made by our packer.
-        from dsbuild.archive import write_tarball
+        from dsbuild.artifact.tarball import write_tarball
 
         tarball = settings.work / "ours.tar.gz"
         size, sha256 = write_tarball(main.data_dir, main.subdirs, tarball, user_compression_level())

@@ -74,7 +74,7 @@ def add_options(target: _AcceptsArguments, *specs: OptionSpec) -> None:
 
 
 def remote_settings(args: Any) -> dict[str, Any]:
-    """Keyword arguments for `dsbuild.remote.RemoteOptions` from parsed REMOTE options and --public."""
+    """Keyword arguments for `dsbuild.remote.location.RemoteOptions` from parsed REMOTE options and --public."""
     return {
         "bucket": args.bucket,
         "checksum_bucket": args.checksum_bucket,

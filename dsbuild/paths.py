@@ -32,10 +32,23 @@ CHECKSUM_NAME_RE = re.compile(rf"^{_NAME_VERSION}{re.escape(CHECKSUM_SUFFIX)}\Z"
 TFDS_SUBDIR = "TFDSv4"
 LOG_DIR = "_logs"  # cannot clash with a dataset name (NAME_RE)
 LOCK_DIR = "_locks"
+DIGEST_CACHE_DIR = "_digests"  # sha256 taken while packing (dsbuild.artifact.checksums)
 TEMP_MARK = ".dsbuild-tmp-"
 # TFDS writes a build into `incomplete.*` directories and renames them when done.
 INCOMPLETE_PREFIX = "incomplete."
 DATA_DIR_ENV = "DSBUILD_DATA_DIR"
+
+_WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")  # a capital starting a word: Cifar10Corrupted
+_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")  # what is left of a case change: MNISTv2 -> mnis_tv2
+
+
+def camelcase_to_snakecase(name: str) -> str:
+    """The dataset name TFDS derives from a class name (TFDS's rule; a test compares it with TFDS's function).
+
+    Written out here because importing tensorflow_datasets costs every command a third of a second.
+    """
+    words = _WORD_START.sub(r"\1_\2", name)
+    return _LOWER_UPPER.sub(r"\1_\2", words).lower()
 
 
 def check_name(name: str) -> str:

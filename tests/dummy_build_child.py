@@ -56,7 +56,7 @@ def _build_case(cls: type, out_dir: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from dsbuild import determinism
+    from dsbuild.build import determinism
 
     determinism.apply()
     out_dir = Path(argv[0])

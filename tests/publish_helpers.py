@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from dsbuild.archive import PackResult, pack
+from dsbuild.artifact.tarball import PackResult, pack
 
 
 def make_built(data_dir: Path, name: str = "toy", version: str = "1.0.0", payload: bytes = b"") -> Path:

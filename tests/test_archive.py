@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import archive
-from dsbuild.archive import (
+from dsbuild.artifact import tarball as archive
+from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.artifact.extract import extract_tarball
+from dsbuild.artifact.tarball import (
     FIXED_MTIME,
     pack,
-    remove_stale_temp_files,
     write_tarball,
 )
-from dsbuild.checksums import ChecksumRecord, read_checksum_file
 from dsbuild.defaults import COMPRESSION_LEVELS
 from dsbuild.errors import ChecksumError, PackError
-from dsbuild.extract import extract_tarball
+from dsbuild.leftovers import remove_stale_temp_files
 from dsbuild.paths import temp_sibling
 
 

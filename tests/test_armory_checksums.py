@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import armory_checksums
-from dsbuild.armory_compat import default_checksums_dir, loader_requests, parse_loader_requests
+from dsbuild.armory import checksum_lines as armory_checksums
+from dsbuild.armory.loaders import default_checksums_dir, loader_requests, parse_loader_requests
 from dsbuild.errors import ChecksumError, UsageError
 from tests.helpers import run_script
 

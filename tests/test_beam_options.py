@@ -1,4 +1,4 @@
-"""dsbuild.beam: Beam options collected and checked before any build (no TensorFlow needed)."""
+"""dsbuild.build.beam: Beam options collected and checked before any build (no TensorFlow needed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.beam import check_request, collect_flags, describe, worker_env
+from dsbuild.build.beam import check_request, collect_flags, describe, worker_env
 from dsbuild.errors import UsageError
 from dsbuild.paths import resolve_data_dir
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.builders import check_builder_path
+from dsbuild.build.builders import check_builder_path
 from dsbuild.errors import BuilderCheckError, UsageError
 from tests.helpers import EXAMPLE, FIXTURE_BUILDERS
 
@@ -172,7 +172,7 @@ def test_a_rename_suggestion_never_names_a_taken_class_or_folder(tmp_path: Path)
 
 
 def test_literal_configs_are_read_and_a_missing_one_is_refused() -> None:
-    from dsbuild.builders import check_config_defined
+    from dsbuild.build.builders import check_config_defined
 
     source = check_builder_path(FIXTURE_BUILDERS / "fixture_configs")
     assert source.configs == ("small", "large")
@@ -186,8 +186,8 @@ def test_literal_configs_are_read_and_a_missing_one_is_refused() -> None:
 def test_our_snake_case_rule_is_tfds_own() -> None:
     from tensorflow_datasets.core.naming import camelcase_to_snakecase as tfds_snake
 
-    from dsbuild.builders import camelcase_to_snakecase
-    from dsbuild.catalog import load_catalog
+    from dsbuild.build.catalog import load_catalog
+    from dsbuild.paths import camelcase_to_snakecase
 
     names = [e.source.class_name for e in load_catalog().values() if e.source is not None]
     names += ["MNIST", "Cifar10Corrupted", "MNISTv2", "So2SAT", "A1B2", "HTTPServer2Data", "x", "XYZ", "Builder"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.built_dataset import BuiltDataset, check_structure, find_built, from_directory
+from dsbuild.artifact.built_dataset import BuiltDataset, check_structure, find_built, from_directory
 from dsbuild.errors import NotBuiltError, VerificationError
 
 
@@ -97,7 +97,7 @@ def test_legacy_encoder_datasets_are_checked_record_by_record(tmp_path: Path, mo
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    from dsbuild import built_dataset
+    from dsbuild.artifact import built_dataset
 
     version_dir = tmp_path / "toy" / "1.0.0"
     make_version_dir(version_dir, "toy", shards=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.catalog import CATEGORY_DIRS, TFDS_CORE_DATASETS, load_catalog, lookup, scan_builder_folders
+from dsbuild.build.catalog import CATEGORY_DIRS, TFDS_CORE_DATASETS, load_catalog, lookup, scan_builder_folders
 from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError, UsageError
 from tests.helpers import FIXTURE_BUILDERS, ROOT
 
@@ -131,7 +131,7 @@ def test_a_broken_folder_is_reported_when_asked_for(tmp_path: Path) -> None:
 def test_case_mistake_gets_a_close_match() -> None:
     import pytest
 
-    from dsbuild.catalog import load_catalog, lookup
+    from dsbuild.build.catalog import load_catalog, lookup
     from dsbuild.errors import InvalidNameError
 
     with pytest.raises(InvalidNameError, match="did you mean digit"):
@@ -139,7 +139,7 @@ def test_case_mistake_gets_a_close_match() -> None:
 
 
 def test_default_is_what_armory_testbeds_loader_requests(catalog) -> None:
-    from dsbuild.armory_compat import loader_requests
+    from dsbuild.armory.loaders import loader_requests
 
     requests = loader_requests()
     entry = catalog["carla_over_obj_det_dev"]
@@ -195,7 +195,7 @@ def test_every_supported_version_has_sources_and_a_release_note(catalog) -> None
 
 def test_a_version_needs_only_its_own_sources(catalog) -> None:
     """carla_over_obj_det_dev lists both versions' archives; each build fetches (and preflight checks) one."""
-    from dsbuild.preflight import listed_files, rebuild_command
+    from dsbuild.build.preflight import listed_files, rebuild_command
 
     for asked, archive, command in (
         ("carla_over_obj_det_dev", "carla_over_od_dev_2.0.1.tar.gz", "-ds carla_over_obj_det_dev"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.checksums import (
+from dsbuild.artifact.checksums import (
     ChecksumRecord,
     file_sha256,
     merge_index,
@@ -112,7 +112,7 @@ def test_merge_index_keeps_other_entries(tmp_path: Path) -> None:
 def test_part_digests_and_the_remembered_digest(tmp_path: Path) -> None:
     import io
 
-    from dsbuild.checksums import HashingWriter, recall_digest, remember_digest
+    from dsbuild.artifact.checksums import HashingWriter, recall_digest, remember_digest
 
     payload = bytes(range(256)) * 41  # 10,496 bytes: 2 full 4 KiB parts and a short one
     writer = HashingWriter(io.BytesIO(), part_size=4096)

@@ -15,7 +15,7 @@ from tests.helpers import ROOT
 _CHILD = """
 import sys
 import numpy as np
-from dsbuild import determinism
+from dsbuild.build import determinism
 from tensorflow_datasets.core import example_serializer
 from tensorflow_datasets.core.features import TensorInfo
 if sys.argv[1] == "patched":
@@ -38,7 +38,7 @@ def test_the_patched_tfds_method_is_where_we_expect_it() -> None:
     """Fails on a TFDS upgrade that moves or changes how examples are serialized."""
     from tensorflow_datasets.core import example_serializer, writer
 
-    from dsbuild import determinism
+    from dsbuild.build import determinism
 
     method = example_serializer.ExampleSerializer.__dict__["serialize_example"]
     if not determinism.is_applied():
@@ -54,7 +54,7 @@ def test_the_patched_tfds_method_is_where_we_expect_it() -> None:
 def test_a_moved_patch_point_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from tensorflow_datasets.core import example_serializer
 
-    from dsbuild import determinism
+    from dsbuild.build import determinism
 
     def serialize_example(self, example):  # another body, as a future TFDS might have
         return self.get_tf_example(example).SerializePartialToString()

@@ -10,9 +10,9 @@ import pytest
 
 import download
 import upload
-from dsbuild import download as download_workflow
-from dsbuild.checksums import read_checksum_file
+from dsbuild.artifact.checksums import read_checksum_file
 from dsbuild.errors import VerificationError
+from dsbuild.remote import download as download_workflow
 from dsbuild.sizes import human_size
 from tests.publish_helpers import make_tarball, tree
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import extract
+from dsbuild.artifact import extract
+from dsbuild.artifact.extract import check_member, extract_tarball
 from dsbuild.errors import Terminated, UnsafeArchiveError
-from dsbuild.extract import check_member, extract_tarball
 from tests.publish_helpers import make_tarball, tree
 
 SUB = "toy/1.0.0"

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 import download
-from dsbuild import download as download_workflow
+from dsbuild.artifact.tar_guard import HEADER_DATA_LIMIT, QUOTE_LIMIT
 from dsbuild.errors import VerificationError
-from dsbuild.tar_guard import HEADER_DATA_LIMIT, QUOTE_LIMIT
+from dsbuild.remote import download as download_workflow
 from tests.helpers import ROOT
 from tests.hostile import (
     CHECKSUM_KEY,
@@ -449,7 +449,7 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(way, capfd, tmp_path, dat
 
 
 def test_pack_removes_leftovers_of_a_killed_pack(tmp_path):
-    from dsbuild.archive import remove_leftovers
+    from dsbuild.leftovers import remove_leftovers
     from tests.publish_helpers import make_built
 
     make_built(tmp_path)
@@ -511,7 +511,7 @@ def test_planted_checksum_file_symlink_is_replaced_not_followed(
 
 
 def test_digest_cache_failure_is_a_warning(tmp_path, capfd):
-    from dsbuild.archive import pack
+    from dsbuild.artifact.tarball import pack
     from tests.publish_helpers import make_built
 
     make_built(tmp_path)

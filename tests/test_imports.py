@@ -37,12 +37,40 @@ def test_help_imports_nothing_heavy(script: str, options: list[str]) -> None:
 
 def test_upload_workflow_does_not_load_the_build_pipeline() -> None:
     probe = (
-        "import sys, dsbuild.upload; "
-        "print(' '.join(m for m in ('dsbuild.pipeline', 'dsbuild.catalog', 'dsbuild.tfds_build', "
+        "import sys, dsbuild.remote.upload; "
+        "print(' '.join(m for m in ('dsbuild.build.pipeline', 'dsbuild.build.catalog', 'dsbuild.build.tfds_build', "
         "'tensorflow', 'tensorflow_datasets') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == ""
+
+
+PACKAGES = ("build", "artifact", "remote", "armory", "card", "families", "testing", "loading")
+# Which stages each stage may import ("top": the shared modules directly in dsbuild/). The one-way rule
+# of dsbuild/__init__.py: remote may use artifact, artifact never uses remote or build.
+ALLOWED = {
+    "top": {"top"},
+    "artifact": {"top", "artifact"},
+    "armory": {"top", "artifact", "armory"},
+    "card": {"top", "artifact", "card"},
+    "remote": {"top", "artifact", "armory", "remote"},
+    "loading": {"top", "artifact", "armory", "remote", "loading"},
+    "build": {"top", "artifact", "armory", "card", "remote", "build"},
+    "families": {"top", "build", "families"},
+    "testing": {"top", "families", "testing"},
+}
+
+
+def _module_name(path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in PACKAGES else "top"
 
 
 def _dsbuild_imports(path) -> set[str]:
@@ -52,20 +80,23 @@ def _dsbuild_imports(path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("dsbuild."))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dsbuild":
-            if node.module == "dsbuild":  # `from dsbuild import s3`
-                found.update(f"dsbuild.{alias.name}" for alias in node.names)
+            if node.module == "dsbuild" or node.module.split(".")[-1] in PACKAGES:  # `from dsbuild.remote import s3`
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
             else:
                 found.add(node.module)
     return found
 
 
-def test_no_import_circle_in_the_library() -> None:
-    package = ROOT / "dsbuild"
-    graph = {
-        f"dsbuild.{path.stem}": _dsbuild_imports(path)
-        for path in package.rglob("*.py")
-        if path.name != "__init__.py" and path.parent == package
+def _import_graph() -> dict[str, set[str]]:
+    return {
+        _module_name(path): _dsbuild_imports(path)
+        for path in (ROOT / "dsbuild").rglob("*.py")
+        if _module_name(path) != "dsbuild"  # the package root only re-exports
     }
+
+
+def test_no_import_circle_in_the_library() -> None:
+    graph = _import_graph()
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     cycles: list[list[str]] = []
 
@@ -86,8 +117,27 @@ def test_no_import_circle_in_the_library() -> None:
     assert cycles == [], " ; ".join(" -> ".join(c) for c in cycles)
 
 
-def test_the_cycle_check_sees_a_cycle(tmp_path) -> None:
+def test_imports_run_one_way_between_stages() -> None:
+    wrong = sorted(
+        f"{module} ({_stage(module)}) imports {target} ({_stage(target)})"
+        for module, targets in _import_graph().items()
+        for target in targets
+        if _stage(target) not in ALLOWED[_stage(module)]
+    )
+    assert wrong == []
+
+
+def test_the_shared_top_level_stays_small() -> None:
+    top = sorted(p.stem for p in (ROOT / "dsbuild").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= 15, top
+
+
+def test_the_checks_see_a_cycle_and_a_wrong_direction(tmp_path) -> None:
     (tmp_path / "a.py").write_text("from dsbuild import b\n")
     (tmp_path / "b.py").write_text("def f():\n    from dsbuild.a import x\n")
+    (tmp_path / "c.py").write_text("from dsbuild.remote import s3\n")
     assert _dsbuild_imports(tmp_path / "a.py") == {"dsbuild.b"}
     assert _dsbuild_imports(tmp_path / "b.py") == {"dsbuild.a"}
+    assert _dsbuild_imports(tmp_path / "c.py") == {"dsbuild.remote.s3"}
+    assert _stage("dsbuild.remote.s3") == "remote" and "remote" not in ALLOWED["artifact"]
+    assert _stage("dsbuild.paths") == "top" and _stage("dsbuild.card") == "card"

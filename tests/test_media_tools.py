@@ -20,7 +20,7 @@ def test_path_without_system_tools_gets_the_wheels_binaries(tmp_path) -> None:
 
 
 def test_tfds_child_env_finds_ffprobe_for_pydub(tmp_path, monkeypatch) -> None:
-    from dsbuild.tfds_build import child_env
+    from dsbuild.build.tfds_build import child_env
 
     monkeypatch.setenv("PATH", str(tmp_path))
     code = "from pydub.utils import which; import sys; sys.exit(0 if which('ffprobe') and which('ffmpeg') else 1)"

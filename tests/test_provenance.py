@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.checksums import ChecksumRecord, read_checksum_file, write_checksum_file
+from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file, write_checksum_file
+from dsbuild.artifact.provenance import (
+    BuildInputs,
+    builder_files,
+    builder_source_sha256,
+    collect,
+    safe_command,
+    side_by_side,
+)
 from dsbuild.errors import ChecksumError
-from dsbuild.provenance import BuildInputs, builder_files, builder_source_sha256, collect, safe_command, side_by_side
 from tests.helpers import ROOT
 
 DIGIT = ROOT / "datasets" / "digit"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import records
+from dsbuild.artifact import records
 from dsbuild.errors import VerificationError
 from tests.helpers import ROOT
 
@@ -143,8 +143,8 @@ def test_tensorflow_agrees_with_our_framing_and_messages(tmp_path: Path) -> None
 def test_verification_imports_no_tensorflow(tmp_path: Path) -> None:
     make_dataset(tmp_path, [[example(GOOD_KEYS)]])
     probe = (
-        "import sys; from pathlib import Path; from dsbuild.pack_only import pack_built; "
-        "from dsbuild.built_dataset import find_built; "
+        "import sys; from pathlib import Path; from dsbuild.artifact.tarball import pack_built; "
+        "from dsbuild.artifact.built_dataset import find_built; "
         f"pack_built(find_built(Path({str(tmp_path)!r}), 'toy')); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tensorflow_datasets')))"
     )

@@ -1,4 +1,4 @@
-"""dsbuild.s3 against a real S3 server (SeaweedFS on 127.0.0.1), plus Stubber for faults it cannot make."""
+"""dsbuild.remote.s3 against a real S3 server (SeaweedFS on 127.0.0.1), plus Stubber for faults it cannot make."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from dsbuild import s3, s3_transfer
 from dsbuild.errors import ChecksumError, RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError
+from dsbuild.remote import s3, s3_transfer
 from tests.publish_helpers import make_tarball, tree
 from tests.s3_server import ADMIN_ID, WeedServer
 
@@ -55,8 +55,8 @@ def test_local_digest_equals_the_checksum_the_server_reports(client, s3_bucket, 
 def test_a_packed_tarball_is_not_read_again_to_upload(client, s3_bucket, tmp_path, monkeypatch):
     import builtins
 
-    from dsbuild.archive import pack
-    from dsbuild.checksums import DIGEST_CACHE_DIR
+    from dsbuild.artifact.tarball import pack
+    from dsbuild.paths import DIGEST_CACHE_DIR
 
     (tmp_path / "toy" / "1.0.0").mkdir(parents=True)
     write_random(tmp_path / "toy" / "1.0.0" / "shard", 12 * MiB)
@@ -201,7 +201,7 @@ def stubbed_object(data: bytes, bodies: list[tuple[bytes, int]]) -> tuple[s3.Cli
 
 
 def stream_into(data_dir: Path, record):
-    from dsbuild.extract import extract_stream, extraction_limits
+    from dsbuild.artifact.extract import extract_stream, extraction_limits
 
     def extract(stream: s3_transfer.ObjectStream) -> None:
         limits = extraction_limits(record, record.size)

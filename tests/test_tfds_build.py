@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import tfds_child
-from dsbuild.errors import BuildFailedError, BuildTimeoutError, VerificationError
-from dsbuild.tfds_build import (
+from dsbuild.build import tfds_child
+from dsbuild.build.tfds_build import (
     TfdsOptions,
     VerifyRequest,
     child_command,
@@ -21,6 +20,7 @@ from dsbuild.tfds_build import (
     run_tfds_build,
     tfds_command,
 )
+from dsbuild.errors import BuildFailedError, BuildTimeoutError, VerificationError
 
 BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
 
@@ -37,7 +37,7 @@ BASE = [sys.executable, "-m", "tensorflow_datasets.scripts.cli.main", "build"]
         (TfdsOptions(max_examples_per_split=5), ["--max_examples_per_split=5"]),
         (TfdsOptions(file_format="array_record"), ["--file_format=array_record"]),
         (TfdsOptions(num_processes=2), ["--num-processes=2"]),
-        # Beam flags go to the child's hook (dsbuild.beam), never to TFDS's comma-split string.
+        # Beam flags go to the child's hook (dsbuild.build.beam), never to TFDS's comma-split string.
         (TfdsOptions(beam_flags=("--direct_num_workers=2",)), []),
     ],
 )
@@ -150,7 +150,7 @@ def test_child_command_wraps_the_tfds_argv(tmp_path: Path) -> None:
     tfds_cmd = tfds_command("mnist", tmp_path, TfdsOptions())
     request = VerifyRequest(tmp_path, "mnist", "3.0.1", all_examples=True)
     cmd = child_command(tfds_cmd, request, tmp_path / "r")
-    assert cmd[:4] == [sys.executable, "-m", "dsbuild.tfds_child", "--verify"]
+    assert cmd[:4] == [sys.executable, "-m", "dsbuild.build.tfds_child", "--verify"]
     assert json.loads(cmd[4]) == {
         "data_dir": str(tmp_path),
         "name": "mnist",

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import upload
-from dsbuild.checksums import read_checksum_file
+from dsbuild.artifact.checksums import read_checksum_file
 from tests.publish_helpers import make_tarball
 from tests.s3_server import ADMIN_ID, ADMIN_SECRET
 

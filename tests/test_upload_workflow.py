@@ -1,4 +1,4 @@
-"""dsbuild.upload: the upload workflow, its order of events, and faults mid-transfer."""
+"""dsbuild.remote.upload: the upload workflow, its order of events, and faults mid-transfer."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import time
 import pytest
 
 import upload
-from dsbuild import s3, s3_transfer
-from dsbuild import upload as upload_workflow
 from dsbuild.errors import UsageError
-from dsbuild.remote import RemoteOptions
+from dsbuild.remote import s3, s3_transfer
+from dsbuild.remote import upload as upload_workflow
+from dsbuild.remote.location import RemoteOptions
 from tests.helpers import ROOT
 from tests.publish_helpers import make_tarball
 from tests.s3_server import ADMIN_ID, ADMIN_SECRET, WeedServer
@@ -123,7 +123,7 @@ def test_server_killed_mid_multipart_then_rerun_completes(tmp_path, aws_env, mon
 
 SLOW_UPLOAD = """
 import sys, time
-from dsbuild import s3, s3_transfer
+from dsbuild.remote import s3, s3_transfer
 real_update = s3_transfer._Bar.update
 def slow(self, amount):
     time.sleep(0.1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dsbuild.built_dataset import BuiltDataset
+from dsbuild.artifact.built_dataset import BuiltDataset
 from dsbuild.log import log
 from dsbuild.paths import card_name, temp_sibling
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsbuild.built_dataset import BuiltDataset, _shard_names
-from dsbuild.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.artifact.built_dataset import BuiltDataset, _shard_names
+from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file
 from dsbuild.errors import ChecksumError
 from dsbuild.paths import checksum_file_name
 

@@ -34,9 +34,9 @@ def _worker_examples(
     unit: Any, function: Callable[..., Iterable[KeyExample]], kwargs: dict[str, Any]
 ) -> Iterator[KeyExample]:
     """`function(unit, **kwargs)` on a Beam worker, which first serializes as deterministically as the
-    `tfds build` child does (dsbuild.determinism): TFDS encodes and serializes each example in the same
+    `tfds build` child does (dsbuild.build.determinism): TFDS encodes and serializes each example in the same
     fused stage, so in this process."""
-    from dsbuild import determinism
+    from dsbuild.build import determinism
 
     determinism.apply()
     yield from function(unit, **kwargs)
@@ -45,7 +45,7 @@ def _worker_examples(
 class BeamCapable:
     """Mixin for a `tfds.core.GeneratorBasedBuilder` (listed before it) that can also generate on Beam.
 
-    `BEAM_CAPABLE` is what dsbuild checks before it gives a build Beam options (see dsbuild.beam).
+    `BEAM_CAPABLE` is what dsbuild checks before it gives a build Beam options (see dsbuild.build.beam).
     """
 
     BEAM_CAPABLE: ClassVar[bool] = True

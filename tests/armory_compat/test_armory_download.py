@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.armory_checksums import parse_line
+from dsbuild.armory.checksum_lines import parse_line
 from tests.armory_compat.test_armory_reads_ours import _env
 from tests.helpers import EXAMPLE, ROOT, run_script
 

@@ -1,7 +1,7 @@
 """armory-testbed's own builder classes read what we build.
 
 For every builder folder whose dataset armory-testbed ships a builder class for
-(found by reading its sources, `dsbuild.armory_compat.builder_classes`): one
+(found by reading its sources, `dsbuild.armory.loaders.builder_classes`): one
 child process builds ours from the folders' dummy data at the version build.py
 builds by default (armory-testbed's requested one); a second child process,
 importing only ARMORY's classes, opens that data dir with
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.armory_compat import builder_classes
-from dsbuild.catalog import load_catalog
+from dsbuild.armory.loaders import builder_classes
+from dsbuild.build.catalog import load_catalog
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.integration

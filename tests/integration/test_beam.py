@@ -248,7 +248,7 @@ def test_url_data_dir(tmp_path: Path) -> None:
 
 def test_beam_option_value_with_commas_reaches_beam(tmp_path: Path) -> None:
     # A comma inside a value survives (TFDS's own string would split it); the checked flags say so.
-    from dsbuild.beam import collect_flags, describe
+    from dsbuild.build.beam import collect_flags, describe
 
     flags = collect_flags("direct_num_workers=2", ['environment_config={"a": 1, "b": 2}', "runner=PortableRunner"])
     assert flags == ["--direct_num_workers=2", '--environment_config={"a": 1, "b": 2}', "--runner=PortableRunner"]

@@ -11,7 +11,7 @@ import sys
 import termios
 from pathlib import Path
 
-from dsbuild.build_progress import progress_text
+from dsbuild.build.progress import progress_text
 from tests.helpers import EXAMPLE, ROOT
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild import preflight
+from dsbuild.build import preflight
 from tests.helpers import EXAMPLE, ROOT
 
 PAYLOAD = b"source bytes\n" * 100

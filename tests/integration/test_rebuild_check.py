@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.archive import pack
-from dsbuild.checksums import read_checksum_file, write_checksum_file
+from dsbuild.artifact.checksums import read_checksum_file, write_checksum_file
+from dsbuild.artifact.tarball import pack
 from tests.helpers import EXAMPLE, run_script, tree
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.archive import pack
+from dsbuild.artifact.tarball import pack
 from tests.helpers import EXAMPLE, FIXTURE_BUILDERS, ROOT, run_script
 
 pytestmark = pytest.mark.integration

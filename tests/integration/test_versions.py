@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dsbuild.catalog import load_catalog, lookup
-from dsbuild.pipeline import BuildOptions, build_one
-from dsbuild.tfds_build import TfdsOptions
+from dsbuild.build.catalog import load_catalog, lookup
+from dsbuild.build.pipeline import BuildOptions, build_one
+from dsbuild.build.tfds_build import TfdsOptions
 from tests.helpers import ROOT
 from tests.integration.test_airgapped import make_sources, rewrite_checksums
 

@@ -1,6 +1,6 @@
 """S3 transfers: verified uploads and downloads with progress bars.
 
-The integrity model is described in `dsbuild.s3`: the client, URLs and error
+The integrity model is described in `dsbuild.remote.s3`: the client, URLs and error
 translation live there; this module moves bytes and checks them.
 """
 
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dsbuild.checksums import CHUNK_SIZE, FileDigest, HashingWriter, recall_digest
+from dsbuild.artifact.checksums import CHUNK_SIZE, FileDigest, HashingWriter, recall_digest
 from dsbuild.defaults import Status
 from dsbuild.errors import ChecksumError, RemoteConflictError, RemoteError
 from dsbuild.log import log
 from dsbuild.paths import create_new
-from dsbuild.s3 import (
+from dsbuild.remote.s3 import (
     CHECKSUM_FILE_MAX_BYTES,
     DOWNLOAD_ATTEMPTS,
     SHA256_METADATA_KEY,

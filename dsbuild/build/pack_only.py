@@ -1,7 +1,8 @@
-"""`build.py --pack-only` (and upload.py given a built directory): verify and pack a dataset built before.
+"""`build.py --pack-only` and `--card-only`: which built datasets a command line names.
 
 Resolution reads only the catalog entries it is handed and the data dir; it
-never imports the build pipeline or the `tfds build` runner.
+never imports the build pipeline or the `tfds build` runner. Packing itself is
+`dsbuild.artifact.tarball.pack_built`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
-from dsbuild.built_dataset import BuiltDataset, check_structure, find_built, from_directory
-from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
+from dsbuild.artifact.built_dataset import BuiltDataset, find_built, from_directory
 from dsbuild.errors import NotBuiltError
-from dsbuild.lock import dataset_lock
-from dsbuild.paths import dataset_ref, tarball_name
-from dsbuild.records import verify_built
+from dsbuild.paths import dataset_ref
 
 if TYPE_CHECKING:
-    from dsbuild.catalog import CatalogEntry
+    from dsbuild.build.catalog import CatalogEntry
 
 
 def resolve_pack_targets(
@@ -54,15 +51,3 @@ def resolve_pack_targets(
             )
         found.append(built)
     return found
-
-
-def pack_built(
-    built: BuiltDataset, verify_all: bool = False, compresslevel: int = DEFAULT_COMPRESSION_LEVEL
-) -> PackResult:
-    """Verify and pack a dataset built elsewhere (e.g. by a plain `tfds build`)."""
-    with dataset_lock(built.data_dir, built.name):
-        remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
-        remove_leftovers(built.data_dir, built.name)
-        check_structure(built)
-        verify_built(built.data_dir, built.subdirs, all_examples=verify_all)  # TensorFlow only for verify_all
-        return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)

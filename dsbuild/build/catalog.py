@@ -1,13 +1,13 @@
 """The supported datasets.
 
 Two kinds: the armory builder folders found in `datasets/` (standard) and
-`adversarial/`, read with `ast` through `dsbuild.builders`; and the TFDS-core
+`adversarial/`, read with `ast` through `dsbuild.build.builders`; and the TFDS-core
 datasets armory uses, built by TFDS's own builders at the version the pinned
 TFDS builds.
 
 Each entry can build one or more versions (a builder's VERSION plus its
 SUPPORTED_VERSIONS). The default is the version the installed armory-testbed's
-loader requests, read from its files at run time (`dsbuild.armory_compat`),
+loader requests, read from its files at run time (`dsbuild.armory.loaders`),
 unless the builder's docstring says `Default version: X.Y.Z` with a reason.
 """
 
@@ -17,11 +17,11 @@ import difflib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dsbuild.builders import BuilderSource, check_builder_file, find_builder_file
+from dsbuild.build.builders import BuilderSource, check_builder_file, find_builder_file
 from dsbuild.errors import BuilderCheckError, CatalogError, InvalidNameError, UnknownDatasetError, UsageError
 from dsbuild.paths import check_name, split_name_version
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # dsbuild/build/catalog.py -> the repository
 CATEGORY_DIRS = {"standard": "datasets", "adversarial": "adversarial"}
 TFDS_CORE = "tfds-core"
 
@@ -73,7 +73,7 @@ TFDS_CORE_DATASETS: dict[str, str] = {
 
 
 def _armory_versions() -> dict[str, str]:
-    from dsbuild.armory_compat import loader_requests
+    from dsbuild.armory.loaders import loader_requests
 
     return {name: request.version for name, request in loader_requests().items()}
 

@@ -152,7 +152,7 @@ def worker_env(target: str, environ: Mapping[str, str] | None = None) -> dict[st
     PYTHONPATH. A registered dataset name (no folder) needs only the project root.
     """
     env = dict(os.environ if environ is None else environ)
-    project_root = str(Path(__file__).resolve().parent.parent)
+    project_root = str(Path(__file__).resolve().parents[2])  # the directory holding dsbuild/
     parts = [str(Path(target).parent)] if os.sep in target else []
     parts.append(project_root)
     if env.get("PYTHONPATH"):

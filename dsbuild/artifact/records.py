@@ -122,7 +122,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _shard_paths(version_dir: Path, info: dict) -> list[tuple[Path, int]]:
-    from dsbuild.built_dataset import _shard_names as shard_names
+    from dsbuild.artifact.built_dataset import _shard_names as shard_names
 
     shards = []
     for split in info.get("splits", []):
@@ -171,7 +171,7 @@ def needs_tensorflow(data_dir: Path, subdirs: Sequence[str]) -> bool:
 def verify_built(data_dir: Path, subdirs: Sequence[str], all_examples: bool = False) -> None:
     """Shards checked without TensorFlow; TFDS decodes too for all_examples (--verify-all) or another format."""
     if needs_tensorflow(data_dir, subdirs) or all_examples:
-        from dsbuild.built_dataset import check_loads
+        from dsbuild.artifact.built_dataset import check_loads
 
         check_loads(data_dir, subdirs, all_examples=all_examples)
     if needs_tensorflow(data_dir, subdirs):

@@ -4,7 +4,7 @@ The checksum file `<name>-<version>.json` holds one dataset's entry in the same
 shape as an entry of armory's `cached_datasets.json` (`sha256`, `size`,
 `subdir`, `url`, `version`), plus `name`, `tarball`, what the tarball expands
 to (`uncompressed_bytes` of member data, `members`), which bounds extraction,
-and, for builds made by this version, `provenance` (dsbuild.provenance) and
+and, for builds made by this version, `provenance` (dsbuild.artifact.provenance) and
 `files` (every file of the tarball, path under the data dir -> size and sha256,
 so an installed dataset can be checked file by file); the index gets none of these. `subdir` is a string for one subdirectory and a list
 for several, as armory writes it: `NAME/VERSION`, `NAME/CONFIG/VERSION` or
@@ -26,7 +26,15 @@ from typing import IO, Any
 from dsbuild.defaults import ABSURD_BYTES, ABSURD_EXPANSION, ABSURD_MEMBERS
 from dsbuild.errors import ChecksumError
 from dsbuild.log import log
-from dsbuild.paths import CONFIG_RE, NAME_RE, VERSION_RE, checksum_file_name, tarball_name, temp_sibling
+from dsbuild.paths import (
+    CONFIG_RE,
+    DIGEST_CACHE_DIR,
+    NAME_RE,
+    VERSION_RE,
+    checksum_file_name,
+    tarball_name,
+    temp_sibling,
+)
 
 HASH_NAME = "sha256"
 CHUNK_SIZE = 1 << 20
@@ -141,7 +149,7 @@ class ChecksumRecord:
             raise bad(f"tarball {tarball!r} should be {expected_tarball!r}")
         provenance = data.get("provenance")
         if provenance is not None:
-            from dsbuild.provenance import ProvenanceError, parse
+            from dsbuild.artifact.provenance import ProvenanceError, parse
 
             try:
                 parse(provenance, name, version)
@@ -275,7 +283,6 @@ class FileDigest:
 # A file's digest is remembered beside it with the file's stat fingerprint, so a
 # later upload need not read it again. The fingerprint includes ctime, which no
 # user call can set: any write since the digest was taken changes it.
-DIGEST_CACHE_DIR = "_digests"
 
 
 def _fingerprint(st: os.stat_result) -> list[int]:

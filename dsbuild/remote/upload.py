@@ -6,20 +6,20 @@ tarball (verified, skipped when identical); then upload the checksum file, whose
 complete publication; then merge it into `cached_datasets.json`.
 
 Light by contract: it never imports the build pipeline, the catalog or the
-`tfds build` runner (a built directory is packed through `dsbuild.pack_only`).
+`tfds build` runner (a built directory is packed through `dsbuild.artifact.pack_only`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsbuild import s3, s3_transfer
-from dsbuild.built_dataset import from_directory
-from dsbuild.checksums import (
+from dsbuild.armory import checksum_lines
+from dsbuild.artifact.built_dataset import from_directory
+from dsbuild.artifact.checksums import (
     INDEX_FILE_NAME,
     ChecksumRecord,
     merge_index,
@@ -27,10 +27,10 @@ from dsbuild.checksums import (
     write_checksum_file,
     write_json_atomic,
 )
+from dsbuild.artifact.tarball import pack_built
 from dsbuild.defaults import Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteConflictError, UsageError
 from dsbuild.log import log
-from dsbuild.pack_only import pack_built
 from dsbuild.paths import (
     TARBALL_NAME_RE,
     TARBALL_SUFFIX,
@@ -40,8 +40,9 @@ from dsbuild.paths import (
     tarball_name,
     temp_sibling,
 )
-from dsbuild.published_provenance import conflict_with_provenance, describes_same_tarball, published_record
-from dsbuild.remote import RemoteOptions
+from dsbuild.remote import s3, s3_transfer
+from dsbuild.remote.location import RemoteOptions
+from dsbuild.remote.published_provenance import conflict_with_provenance, describes_same_tarball, published_record
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
@@ -319,3 +320,26 @@ def _publish_checksum_file(
     finally:
         staged.unlink(missing_ok=True)
     return status, s3.s3_url(bucket, key)
+
+
+def write_armory_lines(
+    directory: Path, results: Iterable[UploadResult], dry_run: bool = False
+) -> list[tuple[Path, str]]:
+    """armory-testbed's line for each published tarball, written to `<directory>/<name>.txt`.
+
+    One file per dataset name, as armory keeps them: publishing two versions of
+    one name in a run leaves the last one's line. A dry run writes nothing.
+    """
+    written: list[tuple[Path, str]] = []
+    for result in results:
+        if not result.sha256 or not result.tarball_url:
+            continue  # a directory that a dry run would pack first: no digest yet
+        bucket, key = s3.parse_s3_url(result.tarball_url)
+        checksum = checksum_lines.ArmoryChecksum(result.name, bucket, key, result.size, result.sha256)
+        path = (
+            directory / f"{result.name}{checksum_lines.SUFFIX}"
+            if dry_run
+            else checksum_lines.write(directory, checksum)
+        )
+        written.append((path, checksum.line()))
+    return written

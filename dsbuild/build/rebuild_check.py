@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsbuild.builders import check_builder_path
-from dsbuild.catalog import CatalogEntry
-from dsbuild.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.artifact.provenance import REQUIRED_SAME, builder_files, builder_source_sha256, installed_tools
+from dsbuild.build.builders import check_builder_path
+from dsbuild.build.catalog import CatalogEntry
 from dsbuild.errors import ChecksumError, DsbuildError, UsageError
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_SUFFIX, NAME_RE, TARBALL_SUFFIX, checksum_file_name
-from dsbuild.provenance import REQUIRED_SAME, builder_files, builder_source_sha256, installed_tools
 
 
 class NotReproducedError(DsbuildError):
@@ -44,7 +44,7 @@ def load_target(target: str, data_dir: Path, catalog: dict[str, CatalogEntry]) -
     if target.startswith("s3://"):
         import json
 
-        from dsbuild import s3, s3_transfer
+        from dsbuild.remote import s3, s3_transfer
 
         bucket, key = s3.parse_s3_url(target)
         client = s3.make_client()  # AWS_ENDPOINT_URL and the usual AWS settings apply, as for download.py
@@ -123,8 +123,8 @@ def rebuild(
     download_dir: Path | None,
 ) -> CheckResult:
     """Build `entry` in a temporary data dir with the recorded options, pack it, compare with `record`."""
-    from dsbuild import pipeline
-    from dsbuild.tfds_build import TfdsOptions
+    from dsbuild.build import pipeline
+    from dsbuild.build.tfds_build import TfdsOptions
 
     provenance = record.provenance
     assert provenance is not None
@@ -160,7 +160,7 @@ def _download_cache(data_dir: Path) -> Path | None:
 
 def _original_dir(record: ChecksumRecord, data_dir: Path, scratch: Path) -> Path | None:
     """A data dir holding the original build: the local tarball extracted, or the build in data_dir."""
-    from dsbuild.extract import extract_tarball
+    from dsbuild.artifact.extract import extract_tarball
 
     tarball = data_dir / record.tarball
     if tarball.is_file():

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsbuild.checksums import CHUNK_SIZE, ChecksumRecord, read_checksum_file
+from dsbuild.artifact.checksums import CHUNK_SIZE, ChecksumRecord, read_checksum_file
 from dsbuild.errors import ChecksumError, DsbuildError, NotBuiltError
 from dsbuild.paths import CHECKSUM_NAME_RE, NAME_RE, NAME_VERSION_RE, checksum_file_name
 

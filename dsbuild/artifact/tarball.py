@@ -1,4 +1,4 @@
-"""Packing a built dataset into a reproducible `.tar.gz`, and extracting one safely.
+"""Packing a built dataset into a reproducible `.tar.gz`.
 
 Members are exactly the built layout relative to the data-dir root
 (`mnist/3.0.1/...`), regular files and directories only, sorted, with fixed
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
-import shutil
 import stat
 import tarfile
 import threading
@@ -22,18 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsbuild.checksums import (
-    DIGEST_CACHE_DIR,
+from dsbuild.artifact.built_dataset import BuiltDataset, check_structure
+from dsbuild.artifact.checksums import (
     ChecksumRecord,
     HashingReader,
     HashingWriter,
     remember_digest,
     write_checksum_file,
 )
+from dsbuild.artifact.records import verify_built
 from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
 from dsbuild.errors import BuildCancelledError, PackError
+from dsbuild.leftovers import remove_leftovers, remove_stale_temp_files
+from dsbuild.lock import dataset_lock
 from dsbuild.log import log
-from dsbuild.paths import TEMP_MARK, create_new, tarball_name, temp_sibling
+from dsbuild.paths import create_new, tarball_name, temp_sibling
 
 # 2000-01-01T00:00:00Z: a fixed, plausible time (GNU tar warns about 1970 stamps).
 FIXED_MTIME = 946684800
@@ -223,42 +224,13 @@ def pack(
     return PackResult(tarball=tarball, checksum_file=checksum_file, record=record)
 
 
-def remove_stale_temp_files(final_path: Path) -> list[Path]:
-    """Remove temporary files an interrupted (even SIGKILLed) write of `final_path` left.
-
-    Call it only while holding the dataset's lock, so no live writer is affected.
-    """
-    removed = []
-    if final_path.parent.is_dir():
-        for entry in final_path.parent.iterdir():
-            if entry.name.startswith(TEMP_MARK) and entry.name.endswith(f"-{final_path.name}"):
-                entry.unlink(missing_ok=True)
-                removed.append(entry)
-    return removed
-
-
-def remove_leftovers(directory: Path, name: str) -> list[Path]:
-    """Remove what interrupted (even SIGKILLed) runs left for dataset `name` in `directory`.
-
-    Only our own temporary names (`TEMP_MARK` + 32 hex digits + `-name`, then
-    optionally `-<version>.tar.gz` / `-<version>.json`) in `directory` and its
-    digest cache. Call it only while holding the dataset's lock.
-    """
-    pattern = re.compile(rf"^{re.escape(TEMP_MARK)}[0-9a-f]{{32}}-{name}(-\d+\.\d+\.\d+\.(tar\.gz|json)(\.json)?)?$")
-    removed = []
-    for folder in (directory, directory / DIGEST_CACHE_DIR):
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if not pattern.match(entry.name):
-                continue
-            path = Path(entry.path)
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-            log.debug("removed {}, left by an interrupted run", path)
-            removed.append(path)
-    return removed
+def pack_built(
+    built: BuiltDataset, verify_all: bool = False, compresslevel: int = DEFAULT_COMPRESSION_LEVEL
+) -> PackResult:
+    """Verify and pack a dataset built elsewhere (e.g. by a plain `tfds build`)."""
+    with dataset_lock(built.data_dir, built.name):
+        remove_stale_temp_files(built.data_dir / tarball_name(built.name, built.version))
+        remove_leftovers(built.data_dir, built.name)
+        check_structure(built)
+        verify_built(built.data_dir, built.subdirs, all_examples=verify_all)  # TensorFlow only for verify_all
+        return pack(built.data_dir, built.name, built.version, built.subdirs, compresslevel=compresslevel)

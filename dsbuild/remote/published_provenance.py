@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 
-from dsbuild import s3, s3_transfer
-from dsbuild.checksums import ChecksumRecord
+from dsbuild.artifact.checksums import ChecksumRecord
+from dsbuild.artifact.provenance import side_by_side
 from dsbuild.errors import ChecksumError, RemoteConflictError, RemoteError
-from dsbuild.provenance import side_by_side
+from dsbuild.remote import s3, s3_transfer
 
 
 def published_record(client: s3.Client, bucket: str, key: str) -> ChecksumRecord | None:

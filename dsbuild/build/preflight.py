@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dsbuild.catalog import TFDS_CORE, CatalogEntry
+from dsbuild.build.catalog import TFDS_CORE, CatalogEntry
 from dsbuild.errors import DsbuildError
 from dsbuild.sizes import human_size
 
@@ -274,7 +274,7 @@ def prepare(
 
     Reads only; the reachability check of every missing file's host runs at once for all entries.
     """
-    from dsbuild.built_dataset import find_built
+    from dsbuild.artifact.built_dataset import find_built
 
     download_dir = download_dir if download_dir is not None else data_dir / "downloads"
     plans = []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -23,8 +22,7 @@ from dsbuild.errors import ChecksumError, UsageError
 from dsbuild.paths import NAME_RE, TARBALL_NAME_RE, check_name, temp_sibling
 
 if TYPE_CHECKING:
-    from dsbuild.checksums import ChecksumRecord
-    from dsbuild.upload import UploadResult
+    from dsbuild.artifact.checksums import ChecksumRecord
 
 SUFFIX = ".txt"
 # S3 bucket naming rules (lower-case letters, digits, '.', '-'), plus armory's "local" marker.
@@ -124,27 +122,6 @@ def write(directory: Path, checksum: ArmoryChecksum) -> Path:
     return path
 
 
-def write_for_uploads(
-    directory: Path, results: Iterable[UploadResult], dry_run: bool = False
-) -> list[tuple[Path, str]]:
-    """armory-testbed's line for each published tarball, written to `<directory>/<name>.txt`.
-
-    One file per dataset name, as armory keeps them: publishing two versions of
-    one name in a run leaves the last one's line. A dry run writes nothing.
-    """
-    from dsbuild.s3 import parse_s3_url
-
-    written: list[tuple[Path, str]] = []
-    for result in results:
-        if not result.sha256 or not result.tarball_url:
-            continue  # a directory that a dry run would pack first: no digest yet
-        bucket, key = parse_s3_url(result.tarball_url)
-        checksum = ArmoryChecksum(result.name, bucket, key, result.size, result.sha256)
-        path = directory / f"{result.name}{SUFFIX}" if dry_run else write(directory, checksum)
-        written.append((path, checksum.line()))
-    return written
-
-
 def record_for(checksum: ArmoryChecksum, data_dir_hint: str = "the data dir") -> ChecksumRecord:
     """Our checksum record for an armory-published tarball: where it installs, and its size and sha256.
 
@@ -154,8 +131,8 @@ def record_for(checksum: ArmoryChecksum, data_dir_hint: str = "the data dir") ->
     version (and config) armory-testbed's loader requests for `name`; otherwise
     the layout cannot be known and the dataset is refused.
     """
-    from dsbuild.armory_compat import loader_requests
-    from dsbuild.checksums import ChecksumRecord
+    from dsbuild.armory.loaders import loader_requests
+    from dsbuild.artifact.checksums import ChecksumRecord
 
     if checksum.bucket == "local":
         raise UsageError(

@@ -4,14 +4,14 @@ TensorFlow takes seconds to import. `tfds build` imports it anyway, so checking
 that the result loads here, before the process exits, spares the parent from
 importing it at all.
 
-    python -m dsbuild.tfds_child --verify '{"data_dir": ..., "name": ..., "version": ...,
+    python -m dsbuild.build.tfds_child --verify '{"data_dir": ..., "name": ..., "version": ...,
         "all_examples": false, "result": FILE}' -- build TARGET --data_dir DIR ...
 
-Examples are serialized deterministically (dsbuild.determinism) unless the
+Examples are serialized deterministically (dsbuild.build.determinism) unless the
 request says `"deterministic": false` (only the benchmark does, to measure it).
 
 Exit code: tfds's own; or VERIFY_FAILED after a successful build that does not
-verify, or dsbuild.beam.BEAM_REFUSED for Beam options (`"beam_flags"` in the
+verify, or dsbuild.build.beam.BEAM_REFUSED for Beam options (`"beam_flags"` in the
 request) given to a builder that cannot use them, with the reason written to
 the result file.
 """
@@ -27,14 +27,14 @@ VERIFY_FAILED = 86
 
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[0] != "--verify" or argv[2] != "--":
-        print("usage: python -m dsbuild.tfds_child --verify JSON -- TFDS_ARGS...", file=sys.stderr)
+        print("usage: python -m dsbuild.build.tfds_child --verify JSON -- TFDS_ARGS...", file=sys.stderr)
         return 2
     request = json.loads(argv[1])
     sys.argv = ["tfds", *argv[3:]]
     from tensorflow_datasets.scripts.cli import main as tfds_cli
 
     if request.get("deterministic", True):
-        from dsbuild import determinism
+        from dsbuild.build import determinism
 
         try:
             determinism.apply()
@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
             Path(request["result"]).write_text(str(exc), encoding="utf-8")
             return VERIFY_FAILED
     if request.get("beam_flags"):
-        from dsbuild.beam import install_child_hook
+        from dsbuild.build.beam import install_child_hook
 
         install_child_hook(request["beam_flags"], Path(request["result"]))
 
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
 
 
 def verify(request: dict) -> int:
-    from dsbuild.built_dataset import check_loads, check_structure, find_built
+    from dsbuild.artifact.built_dataset import check_loads, check_structure, find_built
     from dsbuild.errors import DsbuildError, VerificationError
 
     data_dir = Path(request["data_dir"])

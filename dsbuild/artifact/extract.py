@@ -25,13 +25,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from dsbuild.archive import COPY_BUFFER, DIR_MODE, FILE_MODE
-from dsbuild.checksums import CHUNK_SIZE, ChecksumRecord, HashingReader
+from dsbuild.artifact.checksums import CHUNK_SIZE, ChecksumRecord, HashingReader
+from dsbuild.artifact.tar_guard import Limits, open_guarded, quote
+from dsbuild.artifact.tarball import COPY_BUFFER, DIR_MODE, FILE_MODE
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, DIR_ALLOWANCE
 from dsbuild.errors import ChecksumError, DsbuildError, ExtractError, UnsafeArchiveError
 from dsbuild.log import log
 from dsbuild.paths import TEMP_MARK
-from dsbuild.tar_guard import Limits, open_guarded, quote
 
 ALLOWED_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
 # Timestamps beyond this (year 2514) are refused rather than passed to utime().

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from dsbuild.paths import camelcase_to_snakecase
+
 LOADER_MODULES = ("datasets.py", "adversarial_datasets.py")
 LOADER_FUNCTION = "_generator_from_tfds"
 BUILDER_BASES = {"GeneratorBasedBuilder", "BeamBasedBuilder"}
@@ -120,8 +122,6 @@ def _literal_version(cls: ast.ClassDef) -> str | None:
 @cache
 def builder_classes(data_dir: Path | None = None) -> dict[str, ArmoryBuilder]:
     """Registered name -> armory-testbed's original builder class, read with `ast`."""
-    from dsbuild.builders import camelcase_to_snakecase
-
     data_dir = data_dir or armory_data_dir()
     found: dict[str, ArmoryBuilder] = {}
     if data_dir is None:

@@ -24,13 +24,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsbuild.beam import BEAM_REFUSED
-from dsbuild.build_progress import BuildProgress
+from dsbuild.build.beam import BEAM_REFUSED
+from dsbuild.build.progress import BuildProgress
+from dsbuild.build.tfds_child import VERIFY_FAILED
 from dsbuild.errors import BuildFailedError, BuildTimeoutError, UsageError, VerificationError
 from dsbuild.log import log
 from dsbuild.media_tools import path_with_tools
 from dsbuild.paths import INCOMPLETE_PREFIX, create_new
-from dsbuild.tfds_child import VERIFY_FAILED
 
 TAIL_LINES = 30
 # How long the child gets to exit after each signal before the next, stronger one.
@@ -49,7 +49,7 @@ class TfdsOptions:
     max_examples_per_split: int | None = None
     file_format: str | None = None
     num_processes: int | None = None
-    # Checked `--key=value` Beam flags (dsbuild.beam); the child installs them, never via TFDS's comma string.
+    # Checked `--key=value` Beam flags (dsbuild.build.beam); the child installs them, never via TFDS's comma string.
     beam_flags: tuple[str, ...] = ()
 
 
@@ -144,7 +144,7 @@ def remove_incomplete_dirs(dataset_dir: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class VerifyRequest:
-    """What the child checks after a successful build (see dsbuild.tfds_child)."""
+    """What the child checks after a successful build (see dsbuild.build.tfds_child)."""
 
     data_dir: Path
     name: str
@@ -155,7 +155,7 @@ class VerifyRequest:
 def child_command(
     tfds_cmd: list[str], verify: VerifyRequest, result: Path, beam_flags: Sequence[str] = ()
 ) -> list[str]:
-    """Run `tfds_cmd` (from `tfds_command`) through dsbuild.tfds_child, which then verifies the result."""
+    """Run `tfds_cmd` (from `tfds_command`) through dsbuild.build.tfds_child, which then verifies the result."""
     request = {
         "data_dir": str(verify.data_dir),
         "name": verify.name,
@@ -165,7 +165,7 @@ def child_command(
     }
     if beam_flags:
         request["beam_flags"] = list(beam_flags)
-    return [sys.executable, "-m", "dsbuild.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
+    return [sys.executable, "-m", "dsbuild.build.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
 
 
 def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:

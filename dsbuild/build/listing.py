@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsbuild.built_dataset import find_built
+from dsbuild.artifact.built_dataset import find_built
 from dsbuild.errors import NotBuiltError
 from dsbuild.paths import tarball_name
 
 if TYPE_CHECKING:
-    from dsbuild.catalog import CatalogEntry
+    from dsbuild.build.catalog import CatalogEntry
 
 
 def built_status(data_dir: Path, entry: CatalogEntry) -> tuple[bool, bool]:

@@ -58,7 +58,7 @@ def check_patch_point() -> None:
     if list(inspect.signature(method).parameters) != ["self", "example"] or EXPECTED_CALL not in source:
         raise PatchPointMovedError(
             "tensorflow_datasets ExampleSerializer.serialize_example changed; builds would not be "
-            "reproducible: update dsbuild/determinism.py for this TFDS version"
+            "reproducible: update dsbuild/build/determinism.py for this TFDS version"
         )
 
 

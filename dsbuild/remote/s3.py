@@ -1,6 +1,6 @@
 """S3 access: the boto3 client, its credentials, URLs, errors and object metadata.
 
-Transfers (verified uploads and downloads) live in `dsbuild.s3_transfer`.
+Transfers (verified uploads and downloads) live in `dsbuild.remote.s3_transfer`.
 
 Integrity model: every object we upload carries its full-object sha256 as the
 metadata field `sha256`, and is sent with S3's SHA256 checksums, which the

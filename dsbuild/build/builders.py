@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsbuild.builder_classes import (
+from dsbuild.build.builder_classes import (
     REQUIRED_METHODS,
     BuilderClass,
     base_name,
@@ -23,11 +23,9 @@ from dsbuild.builder_classes import (
     registered,
 )
 from dsbuild.errors import BuilderCheckError, UsageError
-from dsbuild.paths import NAME_RE, VERSION_RE
+from dsbuild.paths import NAME_RE, VERSION_RE, camelcase_to_snakecase
 
 NEW_STYLE_SUFFIX = "_dataset_builder"
-_WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")  # a capital starting a word: Cifar10Corrupted
-_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")  # what is left of a case change: MNISTv2 -> mnis_tv2
 
 
 @dataclass(frozen=True)
@@ -59,15 +57,6 @@ class BuilderSource:
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
-
-
-def camelcase_to_snakecase(name: str) -> str:
-    """The dataset name TFDS derives from a class name (TFDS's rule; a test compares it with TFDS's function).
-
-    Written out here because importing tensorflow_datasets costs every command a third of a second.
-    """
-    words = _WORD_START.sub(r"\1_\2", name)
-    return _LOWER_UPPER.sub(r"\1_\2", words).lower()
 
 
 def find_builder_file(path: Path) -> Path:

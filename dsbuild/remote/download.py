@@ -17,19 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dsbuild import s3, s3_transfer
-from dsbuild.archive import remove_leftovers
-from dsbuild.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
+from dsbuild.artifact.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
+from dsbuild.artifact.extract import check_free_space, extract_stream, extract_tarball, extraction_limits
+from dsbuild.artifact.installed import ChangedLocallyError, describe, differences
+from dsbuild.artifact.records import verify_built
+from dsbuild.artifact.tar_guard import Limits
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
-from dsbuild.extract import check_free_space, extract_stream, extract_tarball, extraction_limits
-from dsbuild.installed import ChangedLocallyError, describe, differences
+from dsbuild.leftovers import remove_leftovers
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
-from dsbuild.records import verify_built
-from dsbuild.remote import RemoteOptions
-from dsbuild.tar_guard import Limits
+from dsbuild.remote import s3, s3_transfer
+from dsbuild.remote.location import RemoteOptions
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def download(
 
 
 def _resolve_armory(checksums: Path, target: str, data_dir: Path) -> tuple[ChecksumRecord, str, tuple[str, str]]:
-    from dsbuild import armory_checksums
+    from dsbuild.armory import checksum_lines as armory_checksums
 
     ref = dataset_ref(target)
     if ref is None or ref[1] is not None:

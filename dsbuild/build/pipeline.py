@@ -1,6 +1,6 @@
 """The build pipeline: resolve → check → `tfds build` → verify → pack.
 
-`--pack-only` lives in `dsbuild.pack_only`, `--list` in `dsbuild.listing`, the
+`--pack-only` lives in `dsbuild.artifact.pack_only`, `--list` in `dsbuild.build.listing`, the
 dataset lock in `dsbuild.lock`.
 
 Everything the user asked for is resolved and checked before any work starts,
@@ -19,25 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dsbuild.archive import PackResult, pack, remove_leftovers, remove_stale_temp_files
-from dsbuild.beam import worker_env
-from dsbuild.builders import check_builder_path
-from dsbuild.built_dataset import BuiltDataset, check_structure, find_built
-from dsbuild.catalog import CatalogEntry, lookup
-from dsbuild.checksums import ChecksumRecord, read_checksum_file
-from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
-from dsbuild.errors import (
-    BuildCancelledError,
-    ChecksumError,
-    DsbuildError,
-    UsageError,
-    VerificationError,
-)
-from dsbuild.lock import dataset_lock
-from dsbuild.log import log
-from dsbuild.paths import checksum_file_name, log_dir, tarball_name
-from dsbuild.records import verify_built
-from dsbuild.tfds_build import (
+from dsbuild.artifact.built_dataset import BuiltDataset, check_structure, find_built
+from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file
+from dsbuild.artifact.records import verify_built
+from dsbuild.artifact.tarball import PackResult, pack
+from dsbuild.build.beam import worker_env
+from dsbuild.build.builders import check_builder_path
+from dsbuild.build.catalog import CatalogEntry, lookup
+from dsbuild.build.tfds_build import (
     TfdsOptions,
     VerifyRequest,
     remove_incomplete_dirs,
@@ -46,6 +35,18 @@ from dsbuild.tfds_build import (
     tfds_command,
     versioned_target,
 )
+from dsbuild.defaults import DEFAULT_COMPRESSION_LEVEL
+from dsbuild.errors import (
+    BuildCancelledError,
+    ChecksumError,
+    DsbuildError,
+    UsageError,
+    VerificationError,
+)
+from dsbuild.leftovers import remove_leftovers, remove_stale_temp_files
+from dsbuild.lock import dataset_lock
+from dsbuild.log import log
+from dsbuild.paths import checksum_file_name, log_dir, tarball_name
 
 LOCAL = "local"
 
@@ -235,7 +236,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
 
 
 def _provenance(entry: CatalogEntry, options: BuildOptions) -> dict[str, Any]:
-    from dsbuild.provenance import BuildInputs, collect
+    from dsbuild.artifact.provenance import BuildInputs, collect
 
     tfds = options.tfds
     return collect(
