@@ -136,3 +136,39 @@ def builder_classes(data_dir: Path | None = None) -> dict[str, ArmoryBuilder]:
                 module = ".".join(("armory", "data", *path.relative_to(data_dir).with_suffix("").parts))
                 found[name] = ArmoryBuilder(name, module, path, cls.name, _literal_version(cls))
     return found
+
+
+# The modules a scenario config's `dataset` (or preloaded `attack`) block may name, and their source files.
+LOADER_MODULE_NAMES = {
+    "armory.data.datasets": "datasets.py",
+    "armory.data.adversarial_datasets": "adversarial_datasets.py",
+}
+
+
+@cache
+def requests_by_loader(data_dir: Path | None = None) -> dict[tuple[str, str], LoaderRequest]:
+    """(loader module, loader function name) -> what that loader requests, e.g.
+    ("armory.data.adversarial_datasets", "carla_multi_object_tracking_dev") -> carla_mot_dev 1.0.1.
+
+    Loader names are not dataset names: `resisc45` loads `resisc45_split`. Empty when
+    armory-testbed is not installed.
+    """
+    data_dir = data_dir or armory_data_dir()
+    found: dict[tuple[str, str], LoaderRequest] = {}
+    if data_dir is None:
+        return found
+    for module, file_name in LOADER_MODULE_NAMES.items():
+        path = data_dir / file_name
+        if path.is_file():
+            for request in parse_loader_requests(path.read_text(encoding="utf-8"), str(path)):
+                found.setdefault((module, request.loader), request)
+    return found
+
+
+def request_for_loader(loader: str, module: str | None = None) -> LoaderRequest | None:
+    """What armory-testbed's loader `loader` (in `module`, or in either loader module) requests; None if
+    no loader of that name requests a literal dataset."""
+    for (found_module, name), request in requests_by_loader().items():
+        if name == loader and (module is None or module == found_module):
+            return request
+    return None
