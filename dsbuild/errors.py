@@ -59,6 +59,14 @@ class NotBuiltError(UsageError):
     """Something to pack that has not been built."""
 
 
+class AmbiguousConfigError(UsageError):
+    """A dataset is installed with several builder configs and nothing says which one to open."""
+
+
+class NotInstalledError(DsbuildError):
+    """A dataset to load is not in the data dir and could not be fetched (or fetching was not allowed)."""
+
+
 class BuildInProgressError(DsbuildError):
     """Another dsbuild process holds the lock for this dataset."""
 

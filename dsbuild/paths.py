@@ -36,6 +36,9 @@ DIGEST_CACHE_DIR = "_digests"  # sha256 taken while packing (dsbuild.artifact.ch
 TEMP_MARK = ".dsbuild-tmp-"
 # TFDS writes a build into `incomplete.*` directories and renames them when done.
 INCOMPLETE_PREFIX = "incomplete."
+# A built version directory holds at least these; a builder with configs keeps its config list here.
+REQUIRED_FILES = ("dataset_info.json", "features.json")
+CONFIG_METADATA_DIR = ".config"
 DATA_DIR_ENV = "DSBUILD_DATA_DIR"
 
 _WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")  # a capital starting a word: Cifar10Corrupted

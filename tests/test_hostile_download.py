@@ -289,7 +289,7 @@ def test_hostile_headers_keep_memory_flat(tmp_path, data_dir, remote, s3_server,
         # Everything download.py imports is loaded first, so the growth is the work's own.
         code = (
             "import sys, tarfile, boto3, botocore, isal.igzip_threaded\n"
-            "from dsbuild import download as d\n"
+            "from dsbuild.remote import download as d\n"
             "import download\n"
             "d.verify_built = lambda *a: None\n"
             "def hwm():\n"

@@ -35,6 +35,14 @@ def test_help_imports_nothing_heavy(script: str, options: list[str]) -> None:
     assert imported.isdisjoint(HEAVY)
 
 
+def test_importing_load_is_free() -> None:
+    # TFDS is imported by the call itself, when there is something to open; the logger and boto3 never
+    # on an installed load.
+    result, imported = imported_top_level("-c", "import dsbuild; from dsbuild import load, load_from_config")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert imported.isdisjoint(HEAVY | {"loguru", "tqdm"})
+
+
 def test_upload_workflow_does_not_load_the_build_pipeline() -> None:
     probe = (
         "import sys, dsbuild.remote.upload; "

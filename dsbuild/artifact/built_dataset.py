@@ -18,10 +18,8 @@ from pathlib import Path
 from dsbuild.errors import NotBuiltError, VerificationError
 from dsbuild.log import log
 from dsbuild.native_stderr import quiet_native_stderr
-from dsbuild.paths import INCOMPLETE_PREFIX, NAME_RE, VERSION_RE, check_name
+from dsbuild.paths import CONFIG_METADATA_DIR, INCOMPLETE_PREFIX, NAME_RE, REQUIRED_FILES, VERSION_RE, check_name
 
-CONFIG_METADATA_DIR = ".config"
-REQUIRED_FILES = ("dataset_info.json", "features.json")
 FILE_SUFFIXES = {
     "tfrecord": "tfrecord",
     "array_record": "array_record",
