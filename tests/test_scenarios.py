@@ -20,6 +20,7 @@ import upload
 from dsbuild.armory import scenarios
 from dsbuild.armory.scenarios import DatasetRef
 from dsbuild.build.catalog import TFDS_CORE, load_catalog
+from dsbuild.errors import UsageError
 from dsbuild.remote import download as download_workflow
 from dsbuild.sizes import human_size
 from tests.helpers import EXAMPLE, ROOT
@@ -494,3 +495,36 @@ def test_usage(capfd, argv: list[str], message: str) -> None:
 def test_paths_and_urls_beside_configs_are_refused(capfd, tmp_path: Path, data_dir: Path) -> None:
     code, _, err = run(capfd, "s3://b/datasets/x-1.0.0.json", "--dry-run", "-o", str(data_dir))
     assert code == 2 and "name datasets as NAME, NAME:VERSION or NAME-VERSION" in err
+
+
+def test_a_nesting_bomb_past_the_bracket_count_is_still_a_message(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(scenarios, "MAX_DEPTH", 10**9)  # let json itself recurse until it gives up
+    path = tmp_path / "bomb.json"
+    path.write_bytes(b"[" * 500_000)
+    with pytest.raises(UsageError, match="nests too deeply: not a config file"):
+        scenarios.read_json(path, "scenario config")
+
+
+@needs_armory
+def test_a_real_run_with_an_unreachable_bucket_fails_by_name_and_writes_nothing(capfd, tmp_path, data_dir) -> None:
+    config = write_config(tmp_path / "cfg.json", "mnist")
+    code, out, err = run(capfd, "--scenario", str(config), "-o", str(data_dir), *UNREACHABLE)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: mnist 3.0.1 (for loader {STD}.mnist): not installed in {data_dir}, and the bucket cannot be asked: "
+        "cannot reach the S3 server at http://127.0.0.1:9; check --endpoint-url and the network\n"
+    )
+    assert not data_dir.exists()
+
+
+@needs_armory
+def test_a_missing_bucket_is_named(capfd, tmp_path, data_dir, s3_server, s3_creds) -> None:
+    config = write_config(tmp_path / "cfg.json", "mnist")
+    remote = ["--endpoint-url", s3_server.endpoint, "-b", "no-such-bucket-here", "--no-progress"]
+    code, out, _ = run(capfd, "--scenario", str(config), "-o", str(data_dir), *remote, "--dry-run")
+    assert code == 0
+    assert out.splitlines()[2] == (
+        f"    not installed; published: unknown (the bucket does not exist at {s3_server.endpoint}; check -b/--bucket)"
+    )
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "mnist-3.0.1")  # plain download.py says so too
+    assert code == 1 and "the bucket does not exist" in err and "never published" not in err
