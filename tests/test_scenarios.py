@@ -528,3 +528,22 @@ def test_a_missing_bucket_is_named(capfd, tmp_path, data_dir, s3_server, s3_cred
     )
     code, _, err = run(capfd, "-o", str(data_dir), *remote, "mnist-3.0.1")  # plain download.py says so too
     assert code == 1 and "the bucket does not exist" in err and "never published" not in err
+
+
+@needs_armory
+def test_all_shipped_configs_in_one_dry_run_name_what_is_missing_and_what_to_do(capfd, data_dir, remote) -> None:
+    code, out, err = run(capfd, "--scenario", *map(str, SHIPPED), "-o", str(data_dir), *remote, "--dry-run")
+    assert code == 1, err  # the test bucket is empty: nothing is published
+    lines = out.splitlines()
+    assert sum(1 for line in lines if line.endswith(".json:")) == 168
+    statuses = [line.strip() for line in lines if line.startswith("    ")]
+    assert len(statuses) == 170  # 168 dataset blocks and 2 preloaded attacks
+    assert all(s.startswith(f"neither installed in {data_dir} nor published (") for s in statuses)
+    tips = Counter(s.split("): ", 1)[1].split(";")[0] for s in statuses)
+    assert tips["build.py cannot make 2.1.0: it builds 2.1.2 (TFDS's own builder, at the pinned TFDS)"] == 18
+    assert tips["build.py cannot make 0.0.2: it builds 0.0.3 (TFDS's own builder, at the pinned TFDS)"] == 11
+    assert sum(n for tip, n in tips.items() if tip.startswith("build it: python build.py -ds ")) == 170 - 29
+    assert lines[-1] == (
+        "total to download: 0 dataset(s), 0 B, 18 neither installed nor published; dry run: nothing was written"
+    )
+    assert not data_dir.exists()
