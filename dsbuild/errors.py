@@ -126,5 +126,9 @@ class RemoteNotFoundError(RemoteError):
     """A bucket or object that does not exist on the S3 server."""
 
 
+class NoSuchBucketError(RemoteNotFoundError):
+    """The bucket itself does not exist (so no object in it can be looked up)."""
+
+
 class RemoteConflictError(RemoteError):
     """A remote object differs from the local one and --force was not given."""

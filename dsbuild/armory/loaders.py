@@ -172,3 +172,46 @@ def request_for_loader(loader: str, module: str | None = None) -> LoaderRequest 
         if name == loader and (module is None or module == found_module):
             return request
     return None
+
+
+@cache
+def loader_functions(data_dir: Path | None = None) -> dict[str, frozenset[str]]:
+    """Loader module -> the names of the functions it defines at top level.
+
+    A scenario config's `dataset.name` is looked up with `getattr(module, name)`: a name
+    defined there but absent from `requests_by_loader` is a function that asks TFDS for no
+    literal dataset (a helper, or a loader that builds its data another way).
+    """
+    data_dir = data_dir or armory_data_dir()
+    found: dict[str, frozenset[str]] = {}
+    if data_dir is None:
+        return found
+    for module, file_name in LOADER_MODULE_NAMES.items():
+        path = data_dir / file_name
+        if path.is_file():
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            found[module] = frozenset(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+    return found
+
+
+SUPPORTED_DATASETS = "SUPPORTED_DATASETS"
+
+
+@cache
+def supported_datasets(data_dir: Path | None = None) -> dict[str, str]:
+    """armory-testbed's `datasets.SUPPORTED_DATASETS`: the names `armory download` accepts in a
+    download-data config's `dataset_name` -> the loader function (in armory.data.datasets) it calls."""
+    data_dir = data_dir or armory_data_dir()
+    path = data_dir / LOADER_MODULE_NAMES["armory.data.datasets"] if data_dir else None
+    if path is None or not path.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for stmt in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == SUPPORTED_DATASETS for t in targets) and isinstance(
+            stmt.value, ast.Dict
+        ):
+            for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and isinstance(value, ast.Name):
+                    found[key.value] = value.id
+    return found

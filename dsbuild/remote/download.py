@@ -13,7 +13,7 @@ dataset are removed first, under its lock.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +23,14 @@ from dsbuild.artifact.installed import ChangedLocallyError, describe, difference
 from dsbuild.artifact.records import verify_built
 from dsbuild.artifact.tar_guard import Limits
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
-from dsbuild.errors import ChecksumError, DsbuildError, RemoteNotFoundError, UnsafeArchiveError, UsageError
+from dsbuild.errors import (
+    ChecksumError,
+    DsbuildError,
+    NoSuchBucketError,
+    RemoteNotFoundError,
+    UnsafeArchiveError,
+    UsageError,
+)
 from dsbuild.leftovers import remove_leftovers
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
@@ -80,15 +87,25 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
+def published_versions(client: s3.Client, options: RemoteOptions, name: str) -> dict[str, str]:
+    """Version -> checksum file key of every published version of `name`."""
+    versions = {}
+    for key in s3.list_keys(client, options.index_bucket, f"{options.prefix}{name}-"):
+        match = CHECKSUM_NAME_RE.match(key[len(options.prefix) :])
+        if match and match["name"] == name:
+            versions[match["version"]] = key
+    return versions
+
+
+def sorted_versions(versions: Iterable[str]) -> list[str]:
+    return sorted(versions, key=_version_key)
+
+
 def find_checksum_key(client: s3.Client, options: RemoteOptions, name: str) -> str:
     """The checksum file key of the highest published version of `name`."""
     bucket = options.index_bucket
     listing_prefix = f"{options.prefix}{name}-"
-    versions = {}
-    for key in s3.list_keys(client, bucket, listing_prefix):
-        match = CHECKSUM_NAME_RE.match(key[len(options.prefix) :])
-        if match and match["name"] == name:
-            versions[match["version"]] = key
+    versions = published_versions(client, options, name)
     if not versions:
         raise RemoteNotFoundError(
             f"{name!r} was never published: no checksum file {s3.s3_url(bucket, listing_prefix)}<version>.json; "
@@ -117,6 +134,8 @@ def resolve_download_target(client: s3.Client, options: RemoteOptions, target: s
         url = s3.s3_url(options.index_bucket, key)
         try:
             data = s3_transfer.read_small_object(client, options.index_bucket, key)
+        except NoSuchBucketError:
+            raise  # "the bucket does not exist" says more than "never published"
         except RemoteNotFoundError:
             raise RemoteNotFoundError(f"{target!r} was never published: {url} does not exist") from None
         return _require_match(_parse_record(data, url), url, match["name"], match["version"]), url

@@ -24,7 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dsbuild.errors import RemoteAccessError, RemoteConflictError, RemoteError, RemoteNotFoundError, UsageError
+from dsbuild.errors import (
+    NoSuchBucketError,
+    RemoteAccessError,
+    RemoteConflictError,
+    RemoteError,
+    RemoteNotFoundError,
+    UsageError,
+)
 from dsbuild.log import log
 
 if TYPE_CHECKING:
@@ -202,7 +209,7 @@ def translate(exc: BaseException, what: str, client: Client) -> RemoteError:
     if code in ACCESS_CODES:
         return RemoteAccessError(f"{what}: {ACCESS_CODES[code]} at {where}; {CREDENTIALS_HINT}")
     if code in ("NoSuchBucket",):
-        return RemoteNotFoundError(f"{what}: the bucket does not exist at {where}; check -b/--bucket")
+        return NoSuchBucketError(f"{what}: the bucket does not exist at {where}; check -b/--bucket")
     if code in ("NoSuchKey", "404", "NotFound"):
         return RemoteNotFoundError(f"{what}: not found at {where}")
     if code in ("PreconditionFailed", "412"):
