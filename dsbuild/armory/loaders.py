@@ -165,14 +165,6 @@ def requests_by_loader(data_dir: Path | None = None) -> dict[tuple[str, str], Lo
     return found
 
 
-def request_for_loader(loader: str, module: str | None = None) -> LoaderRequest | None:
-    """What armory-testbed's loader `loader` (in `module`, or in either loader module) requests; None if
-    no loader of that name requests a literal dataset."""
-    for (found_module, name), request in requests_by_loader().items():
-        if name == loader and (module is None or module == found_module):
-            return request
-    return None
-
 
 @cache
 def loader_functions(data_dir: Path | None = None) -> dict[str, frozenset[str]]:

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dsbuild.armory.loaders import LOADER_MODULE_NAMES, loader_requests, request_for_loader
+from dsbuild.armory.loaders import LOADER_MODULE_NAMES, loader_requests
 from dsbuild.errors import AmbiguousConfigError, DsbuildError, NotInstalledError, RemoteNotFoundError, UsageError
 from dsbuild.loading import installed
-from dsbuild.paths import NAME_RE, VERSION_RE, check_config, check_name, resolve_data_dir
+from dsbuild.paths import VERSION_RE, check_config, check_name, resolve_data_dir
 
 FRAMEWORKS = ("numpy", "tf")
 SPLIT_KEYS = ("split", "eval_split", "train_split")  # which split a `dataset` block names, first found wins
@@ -157,31 +157,26 @@ def _check_split(info: Any, split: str | None, found: installed.Installed) -> No
 
 
 def _dataset_from_block(block: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
-    """(dataset name, config, version) for a scenario `dataset` block: an ARMORY loader name resolved by
-    reading armory-testbed's loader sources, else the block's `name` taken as a dataset name (custom)."""
-    loader = block.get("name")
-    if not isinstance(loader, str) or not NAME_RE.match(loader):
+    """(dataset name, config, version) for a scenario `dataset` block, resolved as download.py --scenario
+    resolves it: an ARMORY loader name to what it asks TFDS for, else the name taken as a dataset name."""
+    from dsbuild.armory.scenarios import resolve as resolve_loader
+
+    loader, module = block.get("name"), block.get("module")
+    if not isinstance(loader, str) or not loader:
         raise UsageError(f"the dataset block's name must be a dataset or ARMORY loader name, not {str(loader)[:200]!r}")
-    module = block.get("module")
-    if module is not None and not isinstance(module, str):
-        raise UsageError(f"the dataset block's module must be a string, not {str(module)[:200]!r}")
+    if module is not None and module not in LOADER_MODULE_NAMES:
+        raise UsageError(
+            f"the dataset block's module {str(module)[:200]!r} is not one of {', '.join(LOADER_MODULE_NAMES)}"
+        )
     version, config = block.get("version"), block.get("config")
     for key, value in (("version", version), ("config", config)):
         if value is not None and not isinstance(value, str):
             raise UsageError(f"the dataset block's {key} must be a string, not {str(value)[:200]!r}")
-    request = request_for_loader(loader, module if module in LOADER_MODULE_NAMES else None)
-    if request is not None:
-        return request.name, config or request.config, version or request.version
-    if module in LOADER_MODULE_NAMES:
-        from dsbuild.log import log  # only here: an installed load imports no logger
-
-        log.info(
-            "{} is no dataset loader of armory-testbed's {}: loading dataset {} from the data dir",
-            loader,
-            module,
-            loader,
-        )
-    return loader, config, version
+    resolution = resolve_loader("the dataset block", "dataset", module, loader)
+    if resolution.dataset is None:
+        raise UsageError(resolution.reason)
+    ref = resolution.dataset
+    return ref.name, config or ref.config, version or ref.version
 
 
 def _batch_size(block: Mapping[str, Any]) -> int:
