@@ -52,12 +52,12 @@ class CopyError(DsbuildError):
 
 
 class Action(StrEnum):
-    """What `add` does with one dataset; the value is the word build.py prints."""
+    """What `add` does with one dataset (`describe` words it for the user)."""
 
-    ADD = "added as"
-    REPLACE = "replaced"  # --overwrite of a version installed with other contents
+    ADD = "add"
+    REPLACE = "replace"  # --overwrite of a version installed with other contents
     PRESENT = "already present"  # the same files are installed: nothing is copied
-    IN_PLACE = "in the data dir"  # the path is the installed dataset itself: verified and packed
+    IN_PLACE = "in place"  # the path is the installed dataset itself: verified and packed
 
 
 @dataclass(frozen=True)
