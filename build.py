@@ -20,6 +20,7 @@ examples:
   python build.py -lcs ./my_dataset        build your own builder folder (or my_dataset.py)
   python build.py --list                   what is supported, and what is built here
   python build.py --pack-only mnist        pack a dataset already built in the data dir
+  python build.py --add-custom ~/tfds/my_ds/1.0.0   bring a dataset built elsewhere by `tfds build`, verify, pack
   python build.py -ds digit --card         build, pack and write digit-<version>.card.html to look at
   python build.py --card-only mnist        write the card of a dataset already built or downloaded
   python build.py --check mnist            rebuild from the recorded provenance; same sha256?
@@ -61,6 +62,14 @@ def make_parser() -> argparse.ArgumentParser:
         help="verify and pack datasets already built (NAME, NAME:VERSION or NAME-VERSION in the data dir, or a <name>/<version> directory)",
     )
     what.add_argument(
+        "--add-custom",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="bring dataset(s) built elsewhere with `tfds build` into the data dir (a <name>[/<config>]/<version> "
+        "directory, or the <name> directory of a builder with configs): verified, hard-linked or copied, packed",
+    )
+    what.add_argument(
         "--card-only",
         nargs="+",
         default=[],
@@ -85,6 +94,16 @@ def make_parser() -> argparse.ArgumentParser:
         help="print what each build would download, what is already present and whether hosts answer; build nothing",
     )
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
+    out.add_argument(
+        "--force",
+        action="store_true",
+        help="--add-custom: accept a name TFDS or armory already gives a dataset (it would be loaded in its place)",
+    )
+    out.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="--add-custom: replace a version already installed with other contents",
+    )
     out.add_argument(
         "--timeout",
         type=float,
@@ -148,11 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     building = bool(args.dataset or args.local_class_path) and args.check is None
-    actions = building + bool(args.list) + bool(args.pack_only) + bool(args.card_only) + (args.check is not None)
+    actions = (
+        building
+        + bool(args.list)
+        + bool(args.pack_only)
+        + bool(args.add_custom)
+        + bool(args.card_only)
+        + (args.check is not None)
+    )
     if actions != 1 or (args.check is not None and (args.dataset or len(args.local_class_path) > 1)):
         parser.error(
-            "give one of: -ds/-lcs (may be combined), --list, --pack-only, --card-only, --check (with at most one -lcs)"
+            "give one of: -ds/-lcs (may be combined), --list, --pack-only, --add-custom, --card-only, "
+            "--check (with at most one -lcs)"
         )
+    if (args.force or args.overwrite) and not args.add_custom:
+        parser.error("--force and --overwrite go with --add-custom")
     for flag, value in (
         ("--max-examples-per-split", args.max_examples_per_split),
         ("--num-processes", args.num_processes),
@@ -218,6 +247,9 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
             _print_packed(built.name, built.version, result.tarball, result.checksum_file, result.record.size)
             _card(args, built)
         return 0
+
+    if args.add_custom:
+        return _add_custom(args, data_dir, catalog)
 
     if args.check is not None:
         return _check(args, data_dir, catalog)
@@ -302,6 +334,32 @@ def _card(args: argparse.Namespace, built) -> None:  # built: BuiltDataset | Non
     path = write_card_or_warn(built, args.card_examples)
     if path is not None:
         print(f"  dataset card:  {path}")
+
+
+def _add_custom(args: argparse.Namespace, data_dir, catalog) -> int:
+    from dsbuild.build import custom
+    from dsbuild.paths import ensure_writable_dir
+
+    # Every path is checked before anything is written: a bad second path leaves the first one out too.
+    plans = custom.plan(
+        args.add_custom, data_dir, catalog, force=args.force, overwrite=args.overwrite, verify_all=args.verify_all
+    )
+    ensure_writable_dir(data_dir)
+    for item in plans:
+        outcome = custom.add(
+            item, data_dir, overwrite=args.overwrite, pack_it=not args.no_pack, compresslevel=args.compression_level
+        )
+        print("\n".join(custom.describe(outcome)))
+        name, version = outcome.installed.name, outcome.installed.version
+        if outcome.tarball and outcome.checksum_file:
+            size = outcome.packed.record.size if outcome.packed else outcome.tarball.stat().st_size
+            state = Status.UP_TO_DATE if outcome.up_to_date else Status.PACKED
+            _print_packed(name, version, outcome.tarball, outcome.checksum_file, size, state)
+        else:
+            print(f"{name} {version}: not packed (--no-pack)")
+        print(f"  publish with:  {custom.publish_command(outcome, data_dir, args.output_directory)}")
+        _card(args, outcome.installed)
+    return 0
 
 
 def _check(args: argparse.Namespace, data_dir, catalog) -> int:

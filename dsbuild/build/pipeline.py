@@ -112,7 +112,7 @@ def clean(data_dir: Path, name: str, version: str) -> None:
             leftover.unlink()
 
 
-def _tarball_up_to_date(data_dir: Path, built: BuiltDataset) -> ChecksumRecord | None:
+def up_to_date_record(data_dir: Path, built: BuiltDataset) -> ChecksumRecord | None:
     """The checksum record if the tarball and checksum file exist and agree in name, size and subdirs."""
     tarball = data_dir / tarball_name(built.name, built.version)
     checksum_path = data_dir / checksum_file_name(built.name, built.version)
@@ -199,7 +199,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
         _check_cancel(cancel, entry.name)
         if not options.pack:
             return BuildOutcome(entry.name, built.version, reused, None, False, time.monotonic() - start)
-        record = _tarball_up_to_date(data_dir, built) if reused else None
+        record = up_to_date_record(data_dir, built) if reused else None
         if record is not None:
             log.debug("tarball {} is up to date", data_dir / record.tarball)
             return BuildOutcome(
