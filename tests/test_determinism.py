@@ -60,7 +60,7 @@ def test_a_moved_patch_point_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         return self.get_tf_example(example).SerializePartialToString()
 
     monkeypatch.setattr(example_serializer.ExampleSerializer, "serialize_example", serialize_example)
-    with pytest.raises(determinism.PatchPointMovedError, match=r"update dsbuild/determinism\.py"):
+    with pytest.raises(determinism.PatchPointMovedError, match=r"update dsbuild/build/determinism\.py"):
         determinism.apply()
 
 

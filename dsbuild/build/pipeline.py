@@ -1,6 +1,6 @@
 """The build pipeline: resolve → check → `tfds build` → verify → pack.
 
-`--pack-only` lives in `dsbuild.artifact.pack_only`, `--list` in `dsbuild.build.listing`, the
+`--pack-only` targets live in `dsbuild.build.pack_only`, `--list` in `dsbuild.build.listing`, the
 dataset lock in `dsbuild.lock`.
 
 Everything the user asked for is resolved and checked before any work starts,

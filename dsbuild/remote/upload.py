@@ -6,7 +6,7 @@ tarball (verified, skipped when identical); then upload the checksum file, whose
 complete publication; then merge it into `cached_datasets.json`.
 
 Light by contract: it never imports the build pipeline, the catalog or the
-`tfds build` runner (a built directory is packed through `dsbuild.artifact.pack_only`).
+`tfds build` runner (a built directory is packed through `dsbuild.artifact.tarball.pack_built`).
 """
 
 from __future__ import annotations
