@@ -165,7 +165,6 @@ def requests_by_loader(data_dir: Path | None = None) -> dict[tuple[str, str], Lo
     return found
 
 
-
 @cache
 def loader_functions(data_dir: Path | None = None) -> dict[str, frozenset[str]]:
     """Loader module -> the names of the functions it defines at top level.

@@ -31,6 +31,7 @@ from dsbuild.armory.loaders import (
     requests_by_loader,
     supported_datasets,
 )
+from dsbuild.artifact.checksums import nests_deeper
 from dsbuild.errors import UsageError
 from dsbuild.paths import CONFIG_RE
 
@@ -49,8 +50,6 @@ _DATASET_NAME_RE = re.compile(
     r"|-(?P<dashed>[0-9]+\.[0-9]+\.[0-9]+))?\Z"
 )
 _SHOWN_RE = re.compile(r"^[A-Za-z0-9_.:/\-]{1,200}\Z")  # a name printed as it is; anything else is quoted
-_BRACKETS = re.compile(r"[\[\]{}]")
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def quote(text: object) -> str:
@@ -187,12 +186,8 @@ def read_json(path: Path, what: str) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{what} {shown} is not UTF-8 text (byte {exc.start})") from None
-    depth = deepest = 0
-    for bracket in _BRACKETS.finditer(_STRINGS.sub("", text)):
-        depth += 1 if bracket[0] in "[{" else -1
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            raise UsageError(f"{what} {shown} nests deeper than {MAX_DEPTH} levels: not a config file")
+    if nests_deeper(text, MAX_DEPTH):
+        raise UsageError(f"{what} {shown} nests deeper than {MAX_DEPTH} levels: not a config file")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

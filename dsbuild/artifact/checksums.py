@@ -211,14 +211,21 @@ def subdir_matches(sub: str, name: str, version: str) -> bool:
     return len(parts) == 3 and parts[2] == version and bool(CONFIG_RE.match(parts[1]))
 
 
-def parse_json(text: str, source: str) -> Any:
-    """json.loads, refusing nesting deeper than JSON_MAX_DEPTH before the parser recurses."""
-    depth = deepest = 0
+def nests_deeper(text: str, limit: int) -> bool:
+    """True if the JSON text nests arrays and objects deeper than `limit`, found without recursing (a
+    "[[[[..." bomb would otherwise reach json's recursion limit)."""
+    depth = 0
     for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
         depth += 1 if match[0] in "[{" else -1
-        deepest = max(deepest, depth)
-        if deepest > JSON_MAX_DEPTH:
-            raise ChecksumError(f"malformed {source}: JSON nested deeper than {JSON_MAX_DEPTH} levels")
+        if depth > limit:
+            return True
+    return False
+
+
+def parse_json(text: str, source: str) -> Any:
+    """json.loads, refusing nesting deeper than JSON_MAX_DEPTH before the parser recurses."""
+    if nests_deeper(text, JSON_MAX_DEPTH):
+        raise ChecksumError(f"malformed {source}: JSON nested deeper than {JSON_MAX_DEPTH} levels")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
