@@ -1,0 +1,131 @@
+"""cli.py: run.py's "cli" section, build.py --pack-only and download.py as whole processes (issue 12, item 8).
+
+Each command runs as a user runs it (start-up, imports and verification included)
+against the plain tools: `tar czf` + `sha256sum` for packing, and boto3
+`download_file` + `sha256sum` + `tar xzf` for downloading from the test S3 server
+(SeaweedFS on 127.0.0.1). Also the peak RSS of build.py --pack-only.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+
+from common import (
+    PYTHON,
+    REPO,
+    Fixture,
+    Results,
+    Row,
+    Settings,
+    alternate,
+    fmt_size,
+    run,
+    s3_environment,
+    s3_server_module,
+    speed_row,
+)
+
+
+def run_measured(cmd: Sequence[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in bytes) of one whole process; output discarded.
+
+    The peak comes from GNU time: a child forked from this (large) process would
+    count this process's pages in its own ru_maxrss until it execs.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"{shlex.join(cmd)} exited with {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+        return elapsed, int(rss.read().split()[-1]) * 1024  # GNU time reports KiB
+
+
+BOTO3_DOWNLOAD = """
+import os, sys, boto3
+client = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id=os.environ["ARMORY_PRIVATE_S3_ID"],
+                      aws_secret_access_key=os.environ["ARMORY_PRIVATE_S3_KEY"])
+client.download_file(sys.argv[2], sys.argv[3], sys.argv[4])
+"""
+
+
+def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
+    """build.py --pack-only and download.py as a user runs them, each a whole process, against the plain tools."""
+    from dsbuild.paths import checksum_file_name, tarball_name
+    from dsbuild.remote.location import RemoteOptions
+    from dsbuild.remote.upload import upload
+
+    WeedServer = s3_server_module().WeedServer  # noqa: N806
+
+    work = settings.work / "cli"
+    work.mkdir()
+    tarball, checksum = (
+        fx.data_dir / tarball_name(fx.name, fx.version),
+        fx.data_dir / checksum_file_name(fx.name, fx.version),
+    )
+    base_tar = work / "base.tar.gz"
+    run(["bash", "-c", f"tar cf - -C {shlex.quote(str(fx.data_dir))} {shlex.quote(fx.subdir)} | cat > /dev/null"])
+    peaks: list[int] = []
+
+    def pack_ours(_: int) -> float:
+        tarball.unlink(missing_ok=True)
+        checksum.unlink(missing_ok=True)
+        elapsed, peak = run_measured([PYTHON, str(REPO / "build.py"), "--pack-only", fx.name, "-o", str(fx.data_dir)])
+        peaks.append(peak)
+        return elapsed
+
+    def pack_base(_: int) -> float:
+        base_tar.unlink(missing_ok=True)
+        return run(["tar", "czf", str(base_tar), "-C", str(fx.data_dir), fx.subdir]) + run(["sha256sum", str(base_tar)])
+
+    ours_t, base_t = alternate(pack_ours, pack_base, settings.repeats, "build.py --pack-only")
+    results.rows.append(speed_row(f"build.py --pack-only, whole process ({fmt_size(fx.size)})", ours_t, base_t, 8))
+    peak = max(peaks)
+    results.rows.append(Row("build.py --pack-only peak RSS", fmt_size(peak), "-", "-", "≤ 150 MB", peak <= 150 * 10**6))
+    base_tar.unlink()
+
+    s3_environment(work)
+    server = WeedServer(work / "seaweedfs").start()
+    try:
+        bucket = server.create_bucket("dsbuild-bench-cli")
+        options = RemoteOptions(bucket=bucket, endpoint_url=server.endpoint, prefix="cli/", progress=False)
+        upload(fx.data_dir, [str(tarball)], options)
+        key = options.tarball_key(fx.name, fx.version)
+
+        def download_ours(i: int) -> float:
+            dest = work / f"ours-{i}"
+            cmd = [PYTHON, str(REPO / "download.py"), "-o", str(dest), "--endpoint-url", server.endpoint]
+            elapsed, _ = run_measured([*cmd, "-b", bucket, "--prefix", "cli/", "--no-progress", fx.name])
+            shutil.rmtree(dest)
+            return elapsed
+
+        def download_base(i: int) -> float:
+            dest, staged = work / f"base-{i}", work / f"base-{i}.tar.gz"
+            dest.mkdir()
+            elapsed = run([PYTHON, "-c", BOTO3_DOWNLOAD, server.endpoint, bucket, key, str(staged)])
+            elapsed += run(["sha256sum", str(staged)]) + run(["tar", "xzf", str(staged), "-C", str(dest)])
+            shutil.rmtree(dest)
+            staged.unlink()
+            return elapsed
+
+        ours_t, base_t = alternate(download_ours, download_base, settings.repeats, "download.py")
+    finally:
+        server.stop()
+    results.rows.append(
+        speed_row(
+            f"download.py, whole process (vs boto3 + sha256sum + tar xzf, {fmt_size(fx.size)})", ours_t, base_t, 2
+        )
+    )
+    tarball.unlink(missing_ok=True)
+    checksum.unlink(missing_ok=True)
