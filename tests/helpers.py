@@ -42,3 +42,14 @@ def load_script(script: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_main(script, argv: list[str], capsys) -> tuple[int, str, str]:
+    """An entry script's main (a `load_script` module) in this process: (exit code, stdout, stderr),
+    argparse's own exits included."""
+    try:
+        code = script.main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

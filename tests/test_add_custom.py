@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURE_BUILDERS, ROOT, load_script, run_script, tree
+from tests.helpers import FIXTURE_BUILDERS, ROOT, load_script, run_main, run_script, tree
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +59,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = build.main(argv)
-    except SystemExit as exc:  # argparse's own usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(build, argv, capsys)
 
 
 def snapshot(path: Path) -> dict[str, bytes | None]:

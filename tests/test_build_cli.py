@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURE_BUILDERS, ROOT, load_script, tree
+from tests.helpers import FIXTURE_BUILDERS, ROOT, load_script, run_main, tree
 
 build = load_script("build.py")
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = build.main(argv)
-    except SystemExit as exc:  # argparse's own usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(build, argv, capsys)
 
 
 @pytest.mark.parametrize(
