@@ -16,9 +16,12 @@ examples:
   python upload.py out/mnist-3.0.1.tar.gz   by tarball path
   python upload.py out/mnist/3.0.1          a built dataset directory: packed first
   python upload.py --dry-run                what would be uploaded, touching nothing
+  python upload.py --status                 built, packed, published, indexed: where they disagree (read-only)
+  python upload.py --card --public          publish the cards and regenerate datasets/index.html
 
 credentials: ARMORY_PRIVATE_S3_ID / ARMORY_PRIVATE_S3_KEY if set, else boto3's chain
 exit codes: 0 success, 1 an upload/verification failure, 2 bad usage or input, 130 Ctrl-C, 143 SIGTERM
+  (--status: 0 everything agrees, 1 something disagrees or cannot be known, 2 bad usage)
 """
 
 
@@ -42,13 +45,31 @@ def make_parser() -> argparse.ArgumentParser:
         help="also write armory-testbed's checksum line <name>.txt (BUCKET KEY SIZE SHA256) for each published "
         "tarball into DIR, for armory's cached_s3_checksums/",
     )
+    catalog = parser.add_argument_group("the bucket as a catalog")
+    catalog.add_argument(
+        "--status",
+        action="store_true",
+        help="read-only: one row per NAME VERSION known locally, in the bucket, in cached_datasets.json or in "
+        "armory's checksum lines (--armory-checksums-dir: compare with DIR's), and where they disagree",
+    )
+    catalog.add_argument("--json", action="store_true", help="with --status: print JSON for scripts")
+    catalog.add_argument(
+        "--card",
+        action="store_true",
+        help="upload each published dataset's card (written if missing) beside its tarball, then regenerate "
+        "datasets/index.html from the bucket's checksum files",
+    )
     add_options(parser, VERBOSITY)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args = parser.parse_args(argv)
     from dsbuild.entry import run_command
+
+    if args.status or args.card or args.json:
+        return _catalog_command(parser, args)
 
     def work() -> int:
         from dsbuild.batch import exit_code, summary_lines
@@ -87,6 +108,40 @@ def main(argv: list[str] | None = None) -> int:
         if len(results) > 1:
             print("\n".join(summary_lines([(f"{r.name} {r.version}", r.error, r.seconds) for r in results])))
         return exit_code([r.error for r in results])
+
+    return run_command(work, args.verbosity)
+
+
+def _catalog_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """--status and --card: their own modes, not combined with uploading."""
+    if args.json and not args.status:
+        parser.error("--json goes with --status")
+    clash = [flag for flag, on in (("--dry-run", args.dry_run), ("--force", args.force)) if on]
+    if args.status and args.card:
+        clash.append("--card")
+    if clash:
+        parser.error(f"{'--status' if args.status else '--card'} does not combine with {', '.join(clash)}")
+    from dsbuild.entry import run_command
+
+    def work() -> int:
+        from pathlib import Path
+
+        from dsbuild.paths import resolve_data_dir
+        from dsbuild.remote.location import RemoteOptions
+
+        options = RemoteOptions(**remote_settings(args))
+        data_dir = resolve_data_dir(args.output_directory)
+        armory_dir = Path(args.armory_checksums_dir) if args.armory_checksums_dir else None
+        if args.status:
+            from dsbuild.remote import status
+
+            report = status.status(data_dir, args.targets, options, armory_dir)
+            print(status.as_json(report) if args.json else status.table(report))
+            return 0 if report.agrees else 1
+        from dsbuild.card.catalog import render_catalog, summarise
+        from dsbuild.remote.catalog import publish_catalog
+
+        return publish_catalog(data_dir, args.targets, options, render_catalog, summarise)
 
     return run_command(work, args.verbosity)
 
