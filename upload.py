@@ -119,6 +119,8 @@ def _catalog_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     clash = [flag for flag, on in (("--dry-run", args.dry_run), ("--force", args.force)) if on]
     if args.status and args.card:
         clash.append("--card")
+    if args.card and not args.status and args.armory_checksums_dir:
+        clash.append("--armory-checksums-dir")
     if clash:
         parser.error(f"{'--status' if args.status else '--card'} does not combine with {', '.join(clash)}")
     from dsbuild.entry import run_command
@@ -138,10 +140,10 @@ def _catalog_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
             report = status.status(data_dir, args.targets, options, armory_dir)
             print(status.as_json(report) if args.json else status.table(report))
             return 0 if report.agrees else 1
-        from dsbuild.card.catalog import render_catalog, summarise
+        from dsbuild.card import catalog as card_tools
         from dsbuild.remote.catalog import publish_catalog
 
-        return publish_catalog(data_dir, args.targets, options, render_catalog, summarise)
+        return publish_catalog(data_dir, args.targets, options, card_tools)
 
     return run_command(work, args.verbosity)
 
