@@ -35,6 +35,7 @@ from dsbuild.paths import (
     TEMP_MARK,
     VERSION_RE,
     checksum_file_name,
+    dataset_ref,
     tarball_name,
 )
 from dsbuild.remote import s3
@@ -298,8 +299,6 @@ def status(
     """The status of every dataset known anywhere (or only `names`: NAME or NAME:VERSION)."""
     wanted: list[tuple[str, str | None]] = []
     for text in names:
-        from dsbuild.paths import dataset_ref
-
         ref = dataset_ref(text)
         if ref is None:
             raise UsageError(f"{text!r} is not a dataset name (NAME, NAME:VERSION or NAME-VERSION)")
@@ -331,7 +330,7 @@ def status(
         if v != UNKNOWN and (line.bucket == options.tarball_bucket or any(k[0] == n for k in keys))
     }
     keys = {k for k in keys if NAME_RE.match(k[0]) and VERSION_RE.match(k[1]) and selected(k)}
-    for name, version in wanted:
+    for name, version in wanted if bucket_known else ():  # else it may be in the bucket: its row is unknown
         if not any(k[0] == name and version in (None, k[1]) for k in keys):
             label = f"{name}:{version}" if version else name
             raise UsageError(
