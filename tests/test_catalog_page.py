@@ -133,7 +133,7 @@ def test_a_concurrent_publication_is_not_lost(setup: Setup, tmp_path: Path, caps
         return written
 
     monkeypatch.setattr(remote_catalog, "put_bytes", put_then_publish)
-    code, _, err = run_main(UPLOAD, setup.argv(setup.mine), capsys)
+    code, _, err = run_main(UPLOAD, setup.argv(setup.mine, "--public"), capsys)
     assert code == 0 and published == ["late"], err
     page = setup.page().decode()
     assert '<section id="late-1.0.0">' in page and page.count("<section ") == 3

@@ -200,3 +200,18 @@ def test_changed_builder_source_is_a_disagreement(states: Bucket, tmp_path: Path
     row = json.loads(out)["rows"][0]
     assert code == 1 and row["source_changed"] is True
     assert row["problems"][0] == "the builder source srcchg/ changed since this build: rebuild it"
+
+
+def test_malformed_local_checksum_file_is_a_disagreement(states: Bucket, tmp_path: Path, capsys) -> None:
+    data_dir = tmp_path / "data"
+    make_built(data_dir, "broken", "1.0.0")
+    (data_dir / "broken-1.0.0.json").write_text("[[[[")
+    argv = [*states.argv("broken", "--json")]
+    argv[argv.index(str(states.data_dir))] = str(data_dir)
+    code, out, _ = run_main(UPLOAD, argv, capsys)
+    row = json.loads(out)["rows"][0]
+    assert code == 1 and (row["built"], row["tarball"], row["published"]) == (True, False, "-")
+    assert row["problems"] == [
+        f"malformed checksum file {str(data_dir / 'broken-1.0.0.json')!r}: not JSON "
+        "(Expecting value: line 1 column 5 (char 4)): repack it (build.py --pack-only)"
+    ]

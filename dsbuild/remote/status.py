@@ -160,10 +160,14 @@ def _read_armory_lines(
     return lines
 
 
-def _local_record(data_dir: Path, key: Key) -> ChecksumRecord | None:
+def _local_record(data_dir: Path, key: Key, problems: list[str]) -> ChecksumRecord | None:
+    path = data_dir / checksum_file_name(*key)
+    if not path.exists():
+        return None
     try:
-        return read_checksum_file(data_dir / checksum_file_name(*key))
-    except ChecksumError:
+        return read_checksum_file(path)
+    except ChecksumError as exc:
+        problems.append(f"{exc}: repack it (build.py --pack-only)")
         return None
 
 
@@ -186,7 +190,7 @@ def _fill_local(row: Row, data_dir: Path, built: set[Key], tarballs: set[Key]) -
     key = (row.name, row.version)
     row.built = key in built
     row.tarball = key in tarballs
-    record = _local_record(data_dir, key)
+    record = _local_record(data_dir, key, row.problems)
     if row.tarball:
         if record is not None:
             row.tarball_sha256 = record.sha256
