@@ -215,3 +215,20 @@ def test_malformed_local_checksum_file_is_a_disagreement(states: Bucket, tmp_pat
         f"malformed checksum file {str(data_dir / 'broken-1.0.0.json')!r}: not JSON "
         "(Expecting value: line 1 column 5 (char 4)): repack it (build.py --pack-only)"
     ]
+
+
+def test_one_listing_and_no_tarball_read(states: Bucket) -> None:
+    from dsbuild.remote import s3
+
+    client = s3.make_client(states.endpoint)
+    calls: list[tuple[str, str]] = []
+    client.meta.events.register(
+        "provide-client-params.s3.*", lambda params, model, **_: calls.append((model.name, params.get("Key", "")))
+    )
+    options = RemoteOptions(bucket=states.bucket, endpoint_url=states.endpoint)
+    report = status_module.status(states.data_dir, [], options, states.armory_dir, client=client)
+    assert len(report.rows) == 6
+    assert [c for c in calls if c[0] == "ListObjectsV2"] == [("ListObjectsV2", "")]
+    gets = sorted(key for op, key in calls if op == "GetObject")
+    assert gets == sorted(f"datasets/{n}-1.0.0.json" for n in EXPECTED)  # the checksum files, nothing else
+    assert {op for op, _ in calls} == {"ListObjectsV2", "GetObject"}  # no HEAD needed: every tarball has one

@@ -267,7 +267,9 @@ def _fill_index(row: Row, entry: Any, reference: ChecksumRecord | None, bucket_k
         row.problems.append("cached_datasets.json's entry differs from the published checksum file")
 
 
-def _fill_armory(row: Row, line: tuple[checksum_lines.ArmoryChecksum, str] | None, reference: ChecksumRecord | None):
+def _fill_armory(
+    row: Row, line: tuple[checksum_lines.ArmoryChecksum, str] | None, reference: ChecksumRecord | None
+) -> None:
     if line is None:
         return
     checksum, version = line
