@@ -74,7 +74,7 @@ def env() -> Iterator[pytest.MonkeyPatch]:
 def setup(s3_server, env, tmp_path_factory: pytest.TempPathFactory) -> Setup:
     root = tmp_path_factory.mktemp("catalog")
     mine, theirs = root / "mine", root / "theirs"
-    built = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(mine), "--card")
+    built = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(mine))  # no card: --card writes it
     assert built.returncode == 0, built.stderr[-3000:]
     make_tarball(theirs, "other", "2.0.0")
     (theirs / "other-2.0.0.card.html").write_text("<!DOCTYPE html><title>other</title><p>card of other</p>")
@@ -84,6 +84,7 @@ def setup(s3_server, env, tmp_path_factory: pytest.TempPathFactory) -> Setup:
 
 
 def test_each_maintainer_keeps_the_others_rows(setup: Setup, capsys) -> None:
+    assert not (setup.mine / "tiny_shapes-1.0.0.card.html").exists()
     code, out, err = run_main(UPLOAD, setup.argv(setup.theirs), capsys)
     assert code == 0, err
     assert "other 2.0.0: card s3://" in out and "(2 dataset(s))" in out

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dsbuild.artifact.built_dataset import BuiltDataset, find_built
-from dsbuild.artifact.checksums import ChecksumError, read_checksum_file
-from dsbuild.errors import DsbuildError, RemoteError, UsageError
+from dsbuild.artifact.checksums import read_checksum_file
+from dsbuild.errors import ChecksumError, DsbuildError, RemoteError, UsageError
 from dsbuild.log import log
 from dsbuild.paths import CARD_SUFFIX, TARBALL_NAME_RE, card_name, checksum_file_name, dataset_ref
 from dsbuild.remote import s3
@@ -135,14 +135,21 @@ def _publish_card(
     if not target.card.is_file():
         if target.built is None:
             raise UsageError(f"{label}: no card and no built dataset in {target.card.parent} to write one from")
-        tools.write_card(target.built)
+        try:
+            tools.write_card(target.built)
+        except Exception as exc:  # whatever TFDS raised reading the build: this dataset's failure, not a bug
+            raise DsbuildError(f"{label}: cannot write its card: {type(exc).__name__}: {exc}") from None
     base = f"{options.prefix}{target.name}-{target.version}"
     wrote = put_bytes(
         client, options.tarball_bucket, base + CARD_SUFFIX, target.card.read_bytes(), HTML_TYPE, options.public
     )
     if target.built is not None:
-        summary = tools.summary_bytes(target.built)
-        put_bytes(client, options.tarball_bucket, base + SUMMARY_SUFFIX, summary, JSON_TYPE, options.public)
+        try:
+            summary = tools.summary_bytes(target.built)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:  # a hand-edited dataset_info.json
+            log.warning("{}: no summary for the catalog (examples, features): {}", label, exc)
+        else:
+            put_bytes(client, options.tarball_bucket, base + SUMMARY_SUFFIX, summary, JSON_TYPE, options.public)
     print(
         f"{label}: card {s3.s3_url(options.tarball_bucket, base + CARD_SUFFIX)} ({'uploaded' if wrote else 'up to date'})"
     )
