@@ -1,8 +1,8 @@
 """Dataset cards: `<name>-<version>.card.html`, one static page to look at a built dataset before publishing.
 
 `read` loads the metadata and a few examples (pictures left encoded: `pixels` decodes them
-within a budget), `features` turns each feature kind into
-cells, `draw` makes the pictures and sounds, `html` lays out the page.
+within a budget), `features` turns each feature kind into cells, `draw` makes the pictures
+and sounds, `html` lays out the page.
 """
 
 from __future__ import annotations
