@@ -3,7 +3,7 @@
 The card reads images (and video frames) undecoded, and decodes each one it draws just
 before drawing it, one at a time, only when its header says it has at most MAX_PIXELS
 pixels; a larger one is summarised by its shape. So the card's memory follows what it
-shows, not the data: a 13 KB PNG of 8000×8000 zeros is never expanded to 192 MB.
+shows, not the data: a 190 KB PNG of 8000×8000 zeros is never expanded to 192 MB.
 """
 
 from __future__ import annotations
