@@ -24,7 +24,6 @@ FRAME_SIDE = 160
 STRIP_FRAMES = 6
 WAVEFORM_SIZE = (360, 64)
 MAX_AUDIO_SECONDS = 20
-DEFAULT_SAMPLE_RATE = 16000
 MASK_COLOUR = (255, 0, 255)
 GS_COLOUR = (0, 255, 0)
 # Distinct, readable on photos; class i gets PALETTE[i % len(PALETTE)].
@@ -170,7 +169,9 @@ def frame_indices(count: int, wanted: int = STRIP_FRAMES) -> list[int]:
 
 
 def render_strip(
-    frames: np.ndarray, overlays: Sequence[Overlay | None] | None = None, wanted: int = STRIP_FRAMES
+    frames: np.ndarray | Sequence[np.ndarray],
+    overlays: Sequence[Overlay | None] | None = None,
+    wanted: int = STRIP_FRAMES,
 ) -> tuple[Image.Image, list[int]]:
     """A row of evenly spread frames of a (T, H, W, C) video, each with its own overlay; and their numbers."""
     indices = frame_indices(len(frames), wanted)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from dsbuild.card import draw
+from dsbuild.card.pixels import EncodedFrames
 from dsbuild.card.read import Leaf, leaves
 
 MAX_TEXT = 600
@@ -74,7 +75,9 @@ def feature_rows(features: Any) -> list[FeatureRow]:
 
 
 def summarise(value: Any) -> str:
-    """Shape, dtype and min/max of an array-like value."""
+    """Shape, dtype and min/max of an array-like value (pictures: their shape from the header, not decoded)."""
+    if isinstance(value, EncodedFrames):
+        return value.describe()
     if isinstance(value, bytes):
         return f"{len(value):,} bytes"
     array = np.asarray(value)
@@ -134,10 +137,12 @@ def _is_mask(leaf: Leaf) -> bool:
     return "mask" in leaf.path[-1].lower() if leaf.path else False
 
 
-def _frames_of(leaf: Leaf) -> np.ndarray | None:
+def _frames_of(leaf: Leaf) -> np.ndarray | EncodedFrames | None:
     """The value as a stack of images (n, H, W, C), or None if it is not image-like."""
-    array = np.asarray(leaf.value)
     kind = _kind(leaf.feature)
+    if isinstance(leaf.value, EncodedFrames):  # an Image or Video feature, still encoded
+        return leaf.value if kind in IMAGE_KINDS or (kind == "Video" and leaf.depth == 0) else None
+    array = np.asarray(leaf.value)
     if kind in IMAGE_KINDS:
         return array[None] if leaf.depth == 0 else array
     if kind == "Video":
@@ -174,7 +179,9 @@ def example_cells(features: Any, example: dict[str, Any]) -> list[Cell]:
     return sorted(cells, key=lambda cell: ORDER.get(cell.kind, len(ORDER)))
 
 
-def _matching(candidates: list[Leaf], frames: np.ndarray, exclude: Leaf) -> list[np.ndarray]:
+def _matching(
+    candidates: list[Leaf], frames: np.ndarray | EncodedFrames, exclude: Leaf
+) -> list[np.ndarray | EncodedFrames]:
     """Mask stacks (n, H, W, C) of the same height and width as `frames`, not the image itself."""
     found = []
     for leaf in candidates:
@@ -207,37 +214,53 @@ def _frame_boxes(candidates: list[Leaf], frame_count: int, frame: int) -> list[t
     return found
 
 
+def declared_sample_rate(feature: Any) -> int | None:
+    """The Audio feature's own sample_rate (a positive whole number of Hz), or None when it declares none."""
+    rate = getattr(feature, "sample_rate", None)
+    if isinstance(rate, bool) or not isinstance(rate, int | float | np.integer | np.floating):
+        return None
+    return int(rate) if 0 < rate < 2**31 and float(rate).is_integer() else None
+
+
 def _cell(
     leaf: Leaf, boxes: list[draw.Box], masks: list[Leaf], coords: list[Leaf], frame_boxes: list[Leaf]
 ) -> Cell | None:
     kind = _kind(leaf.feature)
     frames = _frames_of(leaf)
     if frames is not None and (kind in IMAGE_KINDS or kind == "Video") and not _is_mask(leaf):
+        if isinstance(frames, EncodedFrames) and (why := frames.over_budget()):
+            return Cell("summary", leaf.key, f"{frames.describe()} (not drawn: {why})")
         mask_stacks = _matching(masks, frames, leaf)
-        overlays = []
-        for i in range(len(frames)):
-            overlay = draw.Overlay(
+
+        def overlay(i: int) -> draw.Overlay:
+            # Built per drawn frame: an encoded mask frame is decoded only when its picture is drawn.
+            return draw.Overlay(
                 boxes=boxes if kind in IMAGE_KINDS else [],
                 masks=[m[i if len(m) == len(frames) else 0] for m in mask_stacks],
                 polygons=_gs_polygons(coords, len(frames), i),
                 pixel_boxes=_frame_boxes(frame_boxes, len(frames), i) if kind == "Video" else [],
             )
-            overlays.append(overlay)
+
         if kind == "Video":
-            strip, shown = draw.render_strip(frames, overlays)
+            wanted = set(draw.frame_indices(len(frames)))
+            strip, shown = draw.render_strip(frames, [overlay(i) if i in wanted else None for i in range(len(frames))])
             shown_text = ", ".join(map(str, shown))
             return Cell("strip", leaf.key, f"{len(frames)} frames, showing {shown_text}", (draw.png_bytes(strip),))
-        pictures = tuple(draw.png_bytes(draw.render_image(frames[i], overlays[i])) for i in range(len(frames)))
+        pictures = tuple(draw.png_bytes(draw.render_image(frames[i], overlay(i))) for i in range(len(frames)))
         return Cell("image", leaf.key, f"{frames.shape[2]}×{frames.shape[1]}", pictures)
     if frames is not None and _is_mask(leaf):
         return Cell("summary", leaf.key, summarise(leaf.value) + " (overlaid in magenta on images of its size)")
     if kind == "Audio" and leaf.depth == 0:
-        rate = int(getattr(leaf.feature, "sample_rate", None) or draw.DEFAULT_SAMPLE_RATE)
         samples = np.asarray(leaf.value)
+        waveform = (draw.png_bytes(draw.render_waveform(samples)),)
+        rate = declared_sample_rate(leaf.feature)
+        if rate is None:  # any rate would be invented: a clip played at it would be too fast or too slow
+            note = f"{len(samples):,} samples; sample rate not declared, so no duration and no player"
+            return Cell("audio", leaf.key, note, waveform)
         wav, cut = draw.wav_bytes(samples, rate)
         seconds = len(samples) / rate
         note = f"{seconds:.2f} s at {rate} Hz" + (f", first {draw.MAX_AUDIO_SECONDS} s playable" if cut else "")
-        return Cell("audio", leaf.key, note, (draw.png_bytes(draw.render_waveform(samples)),), wav=wav)
+        return Cell("audio", leaf.key, note, waveform, wav=wav)
     if kind == "Text":
         values = np.asarray(leaf.value, dtype=object).ravel() if leaf.depth else [leaf.value]
         return Cell("text", leaf.key, " | ".join(_text(v) for v in list(values)[:MAX_LIST]))

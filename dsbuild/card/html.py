@@ -45,7 +45,9 @@ def _row(*cells: str, header: bool = False) -> str:
 def _header(card: DatasetCard) -> str:
     first = card.configs[0].info if card.configs else {}
     configs = [c.config for c in card.configs if c.config]
-    homepage = (first.get("location") or {}).get("urls") or []
+    location = first.get("location")
+    urls = location.get("urls") if isinstance(location, dict) else None
+    homepage = [url for url in urls if isinstance(url, str)] if isinstance(urls, list) else []
     items: list[tuple[str, str]] = [("configs", escape(", ".join(configs)) if configs else "(none)")]
     if homepage:
         items.append(("homepage", ", ".join(_link(u) for u in homepage)))
@@ -150,8 +152,9 @@ def _cell_html(cell: Cell) -> str:
         )
         return f'<div class="cell {cell.kind}">{key}{pictures}<small>{escape(cell.text)}</small></div>'
     if cell.kind == "audio":
+        player = f'<audio controls preload="none" src="{draw.wav_data_uri(cell.wav)}"></audio>' if cell.wav else ""
         return (
-            f'<div class="cell audio">{key}<audio controls preload="none" src="{draw.wav_data_uri(cell.wav)}"></audio>'
+            f'<div class="cell audio">{key}{player}'
             f'<img class="waveform" alt="waveform of {escape(cell.key)}" src="{draw.png_data_uri(cell.pngs[0])}">'
             f"<small>{escape(cell.text)}</small></div>"
         )

@@ -17,14 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsbuild.artifact.built_dataset import BuiltDataset, _shard_names
+from dsbuild.artifact.built_dataset import BuiltDataset
 from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file
-from dsbuild.errors import ChecksumError
+from dsbuild.card.pixels import EncodedFrames
+from dsbuild.errors import ChecksumError, VerificationError
 from dsbuild.paths import checksum_file_name
 
 DEFAULT_EXAMPLES = 8
 FULL_COUNT_MAX_EXAMPLES = 50_000
 FULL_COUNT_MAX_BYTES = 256 << 20
+MAX_INFO_BYTES = 16 << 20
+MAX_COUNT = 10**18  # more examples or bytes than any real split; int64 holds it
+MAX_QUOTED = 200  # characters of a value from the file shown in a message
 
 
 @dataclass(frozen=True)
@@ -78,16 +82,59 @@ class DatasetCard:
     checksum_note: str = ""
 
 
+def _quoted(value: Any) -> str:
+    """A value from the file, for a message: repr, cut to MAX_QUOTED characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "…"
+
+
 def read_info(version_dir: Path) -> dict[str, Any]:
-    return json.loads((version_dir / "dataset_info.json").read_text(encoding="utf-8"))
+    """dataset_info.json as a dict; anything else (unreadable, not JSON, too large or deep) is a VerificationError."""
+    path = version_dir / "dataset_info.json"
+    try:
+        if path.stat().st_size > MAX_INFO_BYTES:
+            raise VerificationError(f"{path}: larger than {MAX_INFO_BYTES:,} bytes: not a dataset_info.json")
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSON, UTF-8 and int-digit errors
+        raise VerificationError(f"{path}: not a readable dataset_info.json: {_error_text(exc)[:MAX_QUOTED]}") from None
+    if not isinstance(info, dict):
+        raise VerificationError(f"{path}: not a dataset_info.json: a JSON object expected, found {type(info).__name__}")
+    return info
 
 
-def split_infos(info: dict[str, Any], name: str) -> list[SplitInfo]:
-    result = []
-    for split in info.get("splits", []):
-        lengths = [int(n) for n in split.get("shardLengths", [])]
-        shards = _shard_names({**info, "splits": [split]}, name)
-        result.append(SplitInfo(split["name"], sum(lengths), len(shards), int(split.get("numBytes", 0))))
+def _count(value: Any, what: str) -> int:
+    """A count from dataset_info.json: an int or a string of ASCII digits (TFDS writes int64 as strings), bounded."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and 0 < len(value) <= len(str(MAX_COUNT)) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        raise ValueError(f"{what} is not a whole number: {_quoted(value)}")
+    if not 0 <= number <= MAX_COUNT:
+        raise ValueError(f"{what} is out of range: {_quoted(value)}")
+    return number
+
+
+def split_infos(info: dict[str, Any], version_dir: Path | None = None) -> list[SplitInfo]:
+    """The splits listed in dataset_info.json; a malformed entry is a VerificationError naming it."""
+    splits = info.get("splits", [])
+    try:
+        if not isinstance(splits, list):
+            raise ValueError(f"'splits' is not a list: {_quoted(splits)}")
+        result = []
+        for split in splits:
+            name = split.get("name") if isinstance(split, dict) else None
+            if not isinstance(name, str):
+                raise ValueError(f"a split without a name: {_quoted(split)}")
+            lengths = split.get("shardLengths", [])
+            if not isinstance(lengths, list):
+                raise ValueError(f"split {_quoted(name)}: 'shardLengths' is not a list: {_quoted(lengths)}")
+            examples = sum(_count(n, f"split {_quoted(name)}: a shard length") for n in lengths)
+            num_bytes = _count(split.get("numBytes", 0), f"split {_quoted(name)}: 'numBytes'")
+            result.append(SplitInfo(name, examples, len(lengths), num_bytes))
+    except ValueError as exc:
+        where = version_dir / "dataset_info.json" if version_dir is not None else "dataset_info.json"
+        raise VerificationError(f"{where}: {exc}") from None
     return result
 
 
@@ -164,18 +211,52 @@ def count_classes(builder: Any, split: SplitInfo) -> tuple[dict[str, list[int]] 
     return {key: [int(c) for c in value] for key, value in counts.items()}, ""
 
 
+def _skip_images(feature: Any) -> Any:
+    """The decoders spec leaving every Image and Video frame encoded (None: nothing to skip)."""
+    import tensorflow_datasets as tfds
+
+    if isinstance(feature, tfds.features.Image | tfds.features.Video):
+        return tfds.decode.SkipDecoding()
+    if isinstance(feature, tfds.features.FeaturesDict):
+        spec = {key: sub_spec for key, sub in feature.items() if (sub_spec := _skip_images(sub)) is not None}
+        return spec or None
+    if isinstance(feature, tfds.features.Sequence):
+        return _skip_images(feature.feature)
+    return None
+
+
+def _wrap_images(feature: Any, value: Any) -> Any:
+    """The example with each skipped picture value as EncodedFrames (decoded later, within the budget)."""
+    import tensorflow_datasets as tfds
+
+    if isinstance(feature, tfds.features.Video):  # a Video's frames are its one Image feature
+        return EncodedFrames.of(feature.feature, value)
+    if isinstance(feature, tfds.features.Image):
+        return EncodedFrames.of(feature, value)
+    if isinstance(feature, tfds.features.FeaturesDict) and isinstance(value, dict):
+        return {key: _wrap_images(feature[key], sub) if key in feature else sub for key, sub in value.items()}
+    if isinstance(feature, tfds.features.Sequence):
+        return _wrap_images(feature.feature, value)
+    return value
+
+
 def take_examples(builder: Any, split: str, count: int) -> list[dict[str, Any]]:
-    """The first `count` examples of the split in file order, shards read one at a time."""
+    """The first `count` examples of the split in file order, shards read one at a time.
+
+    Pictures stay encoded (EncodedFrames): the card decodes each one it draws, within a pixel budget.
+    """
     import tensorflow_datasets as tfds
 
     if count <= 0:
         return []
+    features = builder.info.features
     dataset = builder.as_dataset(
         split=split,
         shuffle_files=False,
+        decoders=_skip_images(features),
         read_config=tfds.ReadConfig(interleave_cycle_length=1, try_autocache=False),
     )
-    return list(tfds.as_numpy(dataset.take(count)))
+    return [_wrap_images(features, example) for example in tfds.as_numpy(dataset.take(count))]
 
 
 def _error_text(exc: BaseException) -> str:
@@ -186,7 +267,7 @@ def _error_text(exc: BaseException) -> str:
 def read_config(built: BuiltDataset, version_dir: Path, config: str, examples: int) -> ConfigCard:
     """Everything the card shows for one version dir; TFDS failures become messages, never exceptions."""
     info = read_info(version_dir)
-    splits = [SplitCard(s) for s in split_infos(info, built.name)]
+    splits = [SplitCard(s) for s in split_infos(info, version_dir)]
     try:
         import tensorflow_datasets as tfds
 

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import wave
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -76,12 +77,33 @@ def assert_histograms_match(page: Page, counts: dict[str, int]) -> None:
 
 
 @pytest.fixture(scope="module")
-def fixture_card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`build.py -lcs fixture_card --card` with TensorFlow's own log level (as a user runs it): card, process."""
     data_dir = tmp_path_factory.mktemp("card_fixture")
-    result = run_script("build.py", "-lcs", str(FIXTURE_BUILDERS / "fixture_card"), "--card", "-o", str(data_dir))
+    result = run_script(
+        "build.py",
+        "-lcs",
+        str(FIXTURE_BUILDERS / "fixture_card"),
+        "--card",
+        "-o",
+        str(data_dir),
+        env={"TF_CPP_MIN_LOG_LEVEL": "0"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "dataset card:" in result.stdout
-    return data_dir / "fixture_card-1.0.0.card.html"
+    return data_dir / "fixture_card-1.0.0.card.html", result
+
+
+@pytest.fixture(scope="module")
+def fixture_card(fixture_build: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    return fixture_build[0]
+
+
+def test_build_card_prints_its_path_once_and_nothing_from_tensorflow(fixture_build) -> None:
+    card, result = fixture_build
+    assert f"  dataset card:  {card}\n" in result.stdout
+    assert (result.stdout + result.stderr).count(str(card)) == 1
+    for noise in ("absl::InitializeLog", "oneDNN", "cuda", "is deprecated"):
+        assert noise not in result.stderr, result.stderr[-3000:]
 
 
 def test_fixture_card_content(fixture_card: Path) -> None:
@@ -99,6 +121,10 @@ def test_fixture_card_content(fixture_card: Path) -> None:
         assert len(page.find("img", split, **{"class": "strip"})) == min(8, count)
         hist = {t["data-key"]: int(t["data-total"]) for t in page.find("table", split, **{"class": "hist"})}
         assert hist == {"label": count, "objects/label": count}  # one object per example
+    # The declared 8 kHz: said, and the clip embedded at it.
+    assert text.count(f"0.10 s at {fx.RATE} Hz") == sum(min(8, count) for count in fx.SPLITS.values())
+    with wave.open(io.BytesIO(base64.b64decode(page.find("audio", "train")[0]["src"].split(",", 1)[1]))) as clip:
+        assert clip.getframerate() == fx.RATE
     # The undrawable float Tensor is summarised.
     assert re.search(r"embedding</div><div class=\"text\">shape \(2, 3\), float32, min 0, max \d+<", text)
 
@@ -177,7 +203,7 @@ def airgapped_cards(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         ("tiny_shapes", "tiny_shapes/1.0.0", "picture"),
         ("german_traffic_sign", "german_traffic_sign/3.0.0", "picture"),
-        ("digit", "digit/1.0.8", "audio"),
+        ("digit", "digit/1.0.8", "waveform"),  # Audio() declares no rate: no player (22.6)
         ("carla_obj_det_dev", "carla_obj_det_dev/2.0.0", "picture"),
         ("carla_video_tracking_dev", "carla_video_tracking_dev/2.0.0", "strip"),
     ],
@@ -188,13 +214,16 @@ def test_builder_cards(airgapped_cards: Path, name: str, subdir: str, kind: str)
     page = parse(card)
     counts = split_counts(airgapped_cards, subdir)
     for split, count in counts.items():
-        shown = page.find("audio", split) if kind == "audio" else page.find("img", split, **{"class": kind})
+        shown = page.find("img", split, **{"class": kind})
         per_example = 2 if name == "carla_obj_det_dev" else 1  # RGB and depth
         assert len(shown) == min(8, count) * per_example, split
         rows = page.find("tr", None, **{"data-split": split})
         assert rows and int(rows[0]["data-examples"]) == count
     assert_histograms_match(page, counts)
-    assert 'class="error"' not in card.read_text(encoding="utf-8")
+    text = card.read_text(encoding="utf-8")
+    assert 'class="error"' not in text
+    if kind == "waveform":
+        assert not page.find("audio") and "sample rate not declared, so no duration and no player" in text
 
 
 def test_detection_card_draws_boxes_and_green_screen(airgapped_cards: Path) -> None:
