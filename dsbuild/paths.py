@@ -83,6 +83,15 @@ def split_name_version(text: str) -> tuple[str, str | None]:
 DATASET_REF_RE = re.compile(rf"^(?P<name>{_NAME})(?:[:-](?P<version>{_VERSION}))?\Z")
 
 
+def looks_like_path(text: str) -> bool:
+    """A path must look like one: '/' in it, a leading '.' or '~', or a .tar.gz/.json suffix. Anything else is
+    a dataset name, even when the current directory holds a folder of that name (builder folders are named
+    after their dataset)."""
+    return (
+        "/" in text or os.sep in text or text.startswith((".", "~")) or text.endswith((TARBALL_SUFFIX, CHECKSUM_SUFFIX))
+    )
+
+
 def dataset_ref(text: str) -> tuple[str, str | None] | None:
     """(name, version or None) if `text` is NAME, NAME:VERSION or NAME-VERSION; None if it is not (a path?)."""
     match = DATASET_REF_RE.fullmatch(text)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dsbuild.artifact.checksums import CHUNK_SIZE, ChecksumRecord, read_checksum_file
 from dsbuild.errors import ChecksumError, DsbuildError, NotBuiltError
+from dsbuild.options import hint
 from dsbuild.paths import CHECKSUM_NAME_RE, NAME_RE, NAME_VERSION_RE, checksum_file_name
 
 
@@ -44,7 +45,8 @@ def differences(data_dir: Path, record: ChecksumRecord) -> list[Difference]:
     if not record.files:
         raise ChecksumError(
             f"the checksum file of {record.name} {record.version} lists no files (written by an older dsbuild): "
-            "nothing to compare with; download it again with --overwrite"
+            f"nothing to compare with; download it again with: "
+            f"{hint('download.py', '--overwrite', f'{record.name}-{record.version}')}"
         )
     expected = {path: (size, sha) for path, size, sha in record.files}
     found: dict[str, Path] = {}
@@ -101,7 +103,7 @@ def verify_installed(data_dir: Path, target: str) -> tuple[ChecksumRecord, int]:
     diffs = differences(data_dir, record)
     if diffs:
         raise ChangedLocallyError(
-            describe(record, data_dir, diffs) + f"\nrepair it with: python download.py --overwrite {record.name}"
-            f"-{record.version}"
+            describe(record, data_dir, diffs)
+            + f"\nrepair it with: {hint('download.py', '--overwrite', f'{record.name}-{record.version}')}"
         )
     return record, len(record.files)

@@ -7,13 +7,13 @@ never imports the build pipeline or the `tfds build` runner. Packing itself is
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsbuild.artifact.built_dataset import BuiltDataset, find_built, from_directory
 from dsbuild.errors import NotBuiltError
+from dsbuild.options import hint
 from dsbuild.paths import dataset_ref
 
 if TYPE_CHECKING:
@@ -37,12 +37,11 @@ def resolve_pack_targets(
         built = find_built(data_dir, target, version)
         if built is None:
             where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
-            out = shlex.quote(str(data_dir))
             # Only catalog names work with -ds; a local builder is built from its folder.
             how = (
-                f"`python build.py -ds {target} -o {out}`"
+                f"`{hint('build.py', '-ds', target)}`"
                 if target in catalog
-                else f"`python build.py -lcs PATH/TO/{target} -o {out}` ({target} is not in the catalog: give its "
+                else f"`{hint('build.py', '-lcs', f'PATH/TO/{target}')}` ({target} is not in the catalog: give its "
                 "builder folder)"
             )
             raise NotBuiltError(
