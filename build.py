@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from dsbuild.defaults import COMPRESSION_LEVELS, DEFAULT_COMPRESSION_LEVEL, Status
-from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser, remember_run
+from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, VERBOSITY, add_options, new_parser
 
 if TYPE_CHECKING:
     from dsbuild.build.catalog import CatalogEntry
@@ -166,7 +166,6 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    remember_run(args)  # printed hints repeat -o, --config, --download-dir
     building = bool(args.dataset or args.local_class_path) and args.check is None
     actions = (
         building
@@ -195,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     command = ("build.py", *(sys.argv[1:] if argv is None else argv))
-    return run_command(lambda: _run(args, command), args.verbosity)
+    return run_command(lambda: _run(args, command), args.verbosity, args)
 
 
 def _check_config_defined(entries: list[CatalogEntry], config: str) -> None:

@@ -15,7 +15,6 @@ from dsbuild.options import (
     VERBOSITY,
     add_options,
     new_parser,
-    remember_run,
     remote_settings,
 )
 
@@ -142,7 +141,6 @@ def _positive(kind: type) -> object:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    remember_run(args)  # printed hints repeat -o and the bucket options
     _check_usage(parser, args)
     from dsbuild.entry import run_command
 
@@ -180,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return _report(args, data_dir, results)
 
-    return run_command(work, args.verbosity)
+    return run_command(work, args.verbosity, args)
 
 
 def _report(args: argparse.Namespace, data_dir: Path, results: Sequence[DownloadResult]) -> int:

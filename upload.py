@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import Status
-from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remember_run, remote_settings
+from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
 examples:
@@ -48,7 +48,6 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    remember_run(args)  # printed hints repeat -o and the bucket options
     from dsbuild.entry import run_command
 
     def work() -> int:
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(summary_lines([(f"{r.name} {r.version}", r.error, r.seconds) for r in results])))
         return exit_code([r.error for r in results])
 
-    return run_command(work, args.verbosity)
+    return run_command(work, args.verbosity, args)
 
 
 if __name__ == "__main__":

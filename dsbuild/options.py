@@ -131,6 +131,11 @@ def remember_run(args: Any) -> None:
     _RUN["build"] = tuple(build)
 
 
+def forget_run() -> None:
+    """The run is over: a later call into the library (a test, the loading API) prints bare hints."""
+    _RUN.clear()
+
+
 def given(flag: str) -> bool:
     """Whether this run's command line gave `flag` among the options `remember_run` keeps."""
     return any(flag in options for options in _RUN.values())

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import termios
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ import pytest
 import build
 import download
 import upload
-from dsbuild.options import hint, remember_run
+from dsbuild.options import forget_run, hint, remember_run
 from dsbuild.paths import looks_like_path
 from dsbuild.remote import download as download_workflow
 from tests.helpers import ROOT
@@ -47,6 +48,12 @@ def printed_command(text: str, marker: str) -> list[str]:
 def run_as_printed(capfd, argv: list[str]) -> tuple[int, str, str]:
     assert argv[0] == "python" and argv[1] in SCRIPTS, argv
     return run(capfd, SCRIPTS[argv[1]], *argv[2:])
+
+
+@pytest.fixture(autouse=True)
+def no_run_left() -> Iterator[None]:
+    yield
+    forget_run()  # a test that called remember_run itself leaves no options behind
 
 
 @pytest.fixture(autouse=True)
