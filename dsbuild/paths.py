@@ -40,6 +40,7 @@ INCOMPLETE_PREFIX = "incomplete."
 REQUIRED_FILES = ("dataset_info.json", "features.json")
 CONFIG_METADATA_DIR = ".config"
 DATA_DIR_ENV = "DSBUILD_DATA_DIR"
+CONTAINER_ENV = "DSBUILD_CONTAINER"  # set by the Dockerfile: messages then say what to do in a container
 
 _WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")  # a capital starting a word: Cifar10Corrupted
 _LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")  # what is left of a case change: MNISTv2 -> mnis_tv2
@@ -139,9 +140,15 @@ def ensure_writable_dir(path: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=path, prefix=TEMP_MARK):
             pass
     except OSError as exc:
+        if os.environ.get(CONTAINER_ENV):  # the image sets it: -o would not help, the mount's owner would
+            what_to_do = (
+                "in the container, the data dir is the host directory mounted with -v: create it on the host "
+                'first (mkdir -p out) and run the container as its owner: docker run --user "$(id -u):$(id -g)" ...'
+            )
+        else:
+            what_to_do = "choose another with -o/--output-directory"
         raise OutputDirError(
-            f"cannot write to the output directory {str(path)!r}: {exc.strerror or exc}; "
-            "choose another with -o/--output-directory"
+            f"cannot write to the output directory {str(path)!r}: {exc.strerror or exc}; {what_to_do}"
         ) from None
     return path
 
