@@ -94,6 +94,10 @@ def test_verify_repair_hint_runs_as_printed(capfd, odd_dir, remote, published, s
         "--endpoint-url",
         s3_server.endpoint,
     ]
+    # A real shell splits the printed line into the same words (the data dir holds a space, $ and quotes).
+    line = next(line for line in err.splitlines() if "repair it with:" in line).split("repair it with: ", 1)[1]
+    words = subprocess.run(["bash", "-c", f"printf '%s\\0' {line}"], capture_output=True, check=True).stdout
+    assert words.decode().split("\0")[:-1] == argv
     code, out, err = run_as_printed(capfd, argv)
     assert code == 0, err
     assert out.startswith("toy 1.0.0: repaired: downloaded again")
@@ -118,6 +122,31 @@ def test_build_hints_carry_the_data_dir_and_parse_as_build_py_arguments(capfd, o
     assert argv == ["python", "build.py", "-ds", "mnist", "-o", str(odd_dir)]
     args = build.make_parser().parse_args(argv[2:])  # building mnist needs the network: parse, do not run
     assert (args.dataset, args.output_directory) == (["mnist"], str(odd_dir))
+
+
+def test_offline_build_hint_repeats_data_dir_config_and_download_dir(tmp_path) -> None:
+    from dsbuild.build.catalog import load_catalog, lookup
+    from dsbuild.build.preflight import rebuild_command
+
+    entry = lookup(load_catalog(), "carla_over_obj_det_dev:1.0.0")
+    argv = ["-ds", "x", "-o", str(tmp_path / "o d"), "--config", "c1", "--download-dir", str(tmp_path / "dl")]
+    remember_run(build.make_parser().parse_args(argv))
+    words = shlex.split(rebuild_command(entry))
+    assert words == ["python", "build.py", "-ds", "carla_over_obj_det_dev:1.0.0", *argv[2:]]
+    parsed = build.make_parser().parse_args(words[2:])
+    assert (parsed.dataset, parsed.output_directory, parsed.config) == (
+        ["carla_over_obj_det_dev:1.0.0"],
+        str(tmp_path / "o d"),
+        "c1",
+    )
+
+
+def test_armory_copy_hint_puts_the_name_before_the_optional_value() -> None:
+    # --armory-checksums takes an optional DIR_OR_FILE: written before the name it would swallow it.
+    remember_run(download.make_parser().parse_args(["--scenario", "s.json", "-o", "/d"]))
+    words = shlex.split(hint("download.py", "mnist", "--armory-checksums", remote=False))
+    parsed = download.make_parser().parse_args(words[2:])
+    assert (parsed.targets, parsed.armory_checksums, parsed.output_directory) == (["mnist"], "", "/d")
 
 
 def test_hint_repeats_only_the_options_the_target_script_takes(monkeypatch) -> None:
