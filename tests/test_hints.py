@@ -310,3 +310,14 @@ def test_conftest_reports_what_it_drops_as_deselected(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed, 1 deselected" in result.stdout
+
+
+def test_pack_only_takes_the_same_rule(capfd, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "MyToy").mkdir()
+    code, _, err = run(capfd, build, "--pack-only", "MyToy", "-o", str(tmp_path / "data"))
+    assert code == 2
+    assert "error: 'MyToy' is not a dataset name (NAME, NAME:VERSION or NAME-VERSION); to name a built " in err
+    assert "write it as a path: ./MyToy" in err
+    code, _, err = run(capfd, build, "--pack-only", "./MyToy", "-o", str(tmp_path / "data"))
+    assert code == 2 and "is not a built dataset" in err

@@ -7,14 +7,15 @@ never imports the build pipeline or the `tfds build` runner. Packing itself is
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsbuild.artifact.built_dataset import BuiltDataset, find_built, from_directory
-from dsbuild.errors import NotBuiltError
+from dsbuild.errors import NotBuiltError, UsageError
 from dsbuild.options import hint
-from dsbuild.paths import dataset_ref
+from dsbuild.paths import dataset_ref, looks_like_path
 
 if TYPE_CHECKING:
     from dsbuild.build.catalog import CatalogEntry
@@ -28,7 +29,12 @@ def resolve_pack_targets(
     found: list[BuiltDataset] = []
     for raw in targets:
         ref = dataset_ref(raw)
-        if ref is None:  # not a dataset name, so a directory
+        if ref is None and not looks_like_path(raw):
+            raise UsageError(
+                f"{raw!r} is not a dataset name (NAME, NAME:VERSION or NAME-VERSION); to name a built directory, "
+                f"write it as a path: {shlex.quote('./' + raw)}"
+            )
+        if ref is None:  # a path
             found.append(from_directory(Path(raw)))
             continue
         target, version = ref
