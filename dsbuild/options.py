@@ -109,8 +109,8 @@ _GROUPS = {"build.py": ("data", "build"), "upload.py": ("data", "remote"), "down
 def remember_run(args: Any) -> None:
     """Record the options of this run that change what a command acts on (absent ones are not repeated)."""
     _RUN.clear()
-    given = getattr(args, "output_directory", None)
-    _RUN["data"] = ("-o", str(os.path.abspath(os.path.expanduser(given)))) if given else ()
+    output = getattr(args, "output_directory", None)
+    _RUN["data"] = ("-o", os.path.abspath(os.path.expanduser(output))) if output else ()
     remote: list[str] = []
     for flag, attr in (("-b", "bucket"), ("--checksum-bucket", "checksum_bucket"), ("--endpoint-url", "endpoint_url")):
         if getattr(args, attr, None):
