@@ -105,6 +105,26 @@ def test_verify_repair_hint_runs_as_printed(capfd, odd_dir, remote, published, s
     assert code == 0 and "all 3 files match" in out
 
 
+def test_verify_without_a_bucket_repairs_from_where_it_came(
+    capfd, data_dir, remote, published, s3_server, s3_bucket, monkeypatch
+) -> None:
+    """As issue 22 tried it: `download.py -o DIR --verify NAME` names no bucket; the repair must not fall back
+    to the default bucket, so it names the published checksum file the installed one records."""
+    assert run(capfd, download, "-o", str(data_dir), *remote, "toy")[0] == 0
+    next((data_dir / "toy" / "1.0.0").glob("*.tfrecord*")).unlink()
+    code, _, err = run(capfd, download, "-o", str(data_dir), "--verify", "toy")
+    assert code == 1
+    argv = printed_command(err, "repair it with:")
+    url = f"s3://{s3_bucket}/datasets/toy-1.0.0.json"
+    assert argv == ["python", "download.py", "--overwrite", url, "-o", str(data_dir)]
+    # The endpoint is this machine's setting (AWS_ENDPOINT_URL), as for any download.py run.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    code, out, err = run_as_printed(capfd, argv)
+    assert code == 0, err
+    assert out.startswith("toy 1.0.0: repaired")
+    assert run(capfd, download, "-o", str(data_dir), "--verify", "toy")[0] == 0
+
+
 def test_kept_it_hint_of_a_plain_download_runs_as_printed(capfd, odd_dir, remote, published) -> None:
     assert run(capfd, download, "-o", str(odd_dir), *remote, "toy")[0] == 0
     next((odd_dir / "toy" / "1.0.0").glob("*.tfrecord*")).write_bytes(b"changed")
