@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from dsbuild.entry import run_command
 
     command = ("build.py", *(sys.argv[1:] if argv is None else argv))
-    return run_command(lambda: _run(args, command), args.verbosity)
+    return run_command(lambda: _run(args, command), args.verbosity, args)
 
 
 def _check_config_defined(entries: list[CatalogEntry], config: str) -> None:

@@ -8,7 +8,15 @@ import sys
 from typing import TYPE_CHECKING
 
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
-from dsbuild.options import CARD_EXAMPLES, OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
+from dsbuild.options import (
+    CARD_EXAMPLES,
+    OUTPUT_DIRECTORY,
+    REMOTE,
+    VERBOSITY,
+    add_options,
+    new_parser,
+    remote_settings,
+)
 
 if TYPE_CHECKING:  # annotations only: -h must not import the library
     from collections.abc import Sequence
@@ -170,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return _report(args, data_dir, results)
 
-    return run_command(work, args.verbosity)
+    return run_command(work, args.verbosity, args)
 
 
 def _report(args: argparse.Namespace, data_dir: Path, results: Sequence[DownloadResult]) -> int:
@@ -232,7 +240,7 @@ def _from_configs(args: argparse.Namespace, data_dir: Path) -> int:
         needs += scenarios.resolve_download_config(path, which)
     options = RemoteOptions(**remote_settings(args))
     plan = scenario_download.make_plan(data_dir, needs, options, overwrite=args.overwrite)
-    advice = _advice(args.output_directory)
+    advice = _advice()
     if args.dry_run:
         print("\n".join(scenario_download.describe(plan, data_dir, advice)))
         return 1 if scenario_download.dry_run_failed(plan) else 0
@@ -243,17 +251,16 @@ def _from_configs(args: argparse.Namespace, data_dir: Path) -> int:
     return _report(args, data_dir, results)
 
 
-def _advice(output_directory: str | None) -> Advice:
+def _advice() -> Advice:
     """What to do about a dataset that is neither installed nor published: build it here (the build
     catalog knows what build.py can make; only this script may read it), or fetch armory-testbed's copy."""
-    import shlex
     from functools import cache
 
     from dsbuild.armory.loaders import default_checksums_dir
     from dsbuild.build.catalog import TFDS_CORE, load_catalog
+    from dsbuild.options import hint
 
     catalog = cache(load_catalog)  # read only when something is missing
-    to = f" -o {shlex.quote(output_directory)}" if output_directory else ""
 
     def advise(ref: DatasetRef, resolution: Resolution) -> str:
         tips = []
@@ -261,17 +268,22 @@ def _advice(output_directory: str | None) -> Advice:
         if entry is not None and not entry.problems:
             if ref.version is None or ref.version in entry.buildable:
                 spec = ref.name if ref.version in (None, entry.default) else f"{ref.name}:{ref.version}"
-                tips.append(f"build it: python build.py -ds {spec}{to}")
+                config = ("--config", ref.config) if ref.config else ()
+                tips.append(f"build it: {hint('build.py', '-ds', spec, *config)}")
             else:
                 by = " (TFDS's own builder, at the pinned TFDS)" if entry.category == TFDS_CORE else ""
                 tips.append(f"build.py cannot make {ref.version}: it builds {', '.join(entry.buildable)}{by}")
         elif resolution.custom:
             tips.append("publish it with upload.py where it was built, or correct the name")
         else:
-            tips.append("no builder for it here: write a builder folder and build it with python build.py -lcs PATH")
+            tips.append(
+                f"no builder for it here: write a builder folder and build it with {hint('build.py', '-lcs', 'PATH')}"
+            )
         lines = default_checksums_dir()
         if lines is not None and ref.version is not None and (lines / f"{ref.name}.txt").is_file():
-            tips.append(f"or fetch armory-testbed's own copy: python download.py --armory-checksums {ref.name}{to}")
+            # The name first: --armory-checksums takes an optional value and would swallow it.
+            copy = hint("download.py", ref.name, "--armory-checksums", remote=False)
+            tips.append(f"or fetch armory-testbed's own copy: {copy}")
         return "; ".join(tips)
 
     return advise

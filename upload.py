@@ -31,7 +31,8 @@ def make_parser() -> argparse.ArgumentParser:
         "targets",
         nargs="*",
         metavar="NAME_OR_PATH",
-        help="dataset names (NAME, NAME:VERSION or NAME-VERSION), tarball paths or built dataset directories (default: all unpublished tarballs)",
+        help="dataset names (NAME, NAME:VERSION or NAME-VERSION), tarball paths or built dataset directories, "
+        "written as paths (with a '/', e.g. ./mnist/3.0.1) (default: all unpublished tarballs)",
     )
     add_options(parser, OUTPUT_DIRECTORY, *REMOTE)
     parser.add_argument("--public", action="store_true", help="make the objects readable anonymously (public-read)")
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(summary_lines([(f"{r.name} {r.version}", r.error, r.seconds) for r in results])))
         return exit_code([r.error for r in results])
 
-    return run_command(work, args.verbosity)
+    return run_command(work, args.verbosity, args)
 
 
 def _catalog_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -127,7 +127,9 @@ class RemoteNotFoundError(RemoteError):
 
 
 class NoSuchBucketError(RemoteNotFoundError):
-    """The bucket itself does not exist (so no object in it can be looked up)."""
+    """The bucket itself does not exist (so no object in it can be looked up): bad input, exit 2."""
+
+    exit_code = EXIT_USAGE
 
 
 class RemoteConflictError(RemoteError):

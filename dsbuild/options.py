@@ -7,6 +7,9 @@ must answer instantly. (argparse itself stays in the entry scripts.)
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import sys
 from typing import Any, Protocol
 
 from dsbuild.defaults import DEFAULT_PREFIX, PRIVATE_BUCKET, PUBLIC_BUCKET
@@ -81,7 +84,8 @@ def remote_settings(args: Any) -> dict[str, Any]:
         "prefix": args.prefix,
         "endpoint_url": args.endpoint_url,
         "public": args.public,
-        "progress": not args.no_progress,
+        # Bars only on a terminal: in a log file or a pipe they are noise (and --no-progress turns them off).
+        "progress": not args.no_progress and sys.stderr.isatty(),
     }
 
 
@@ -93,3 +97,67 @@ def new_parser(prog: str, doc: str, epilog: str) -> argparse.ArgumentParser:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+# Printed advice repeats what this run acted on: set once per run by the entry script (`remember_run`),
+# read by `hint` wherever a command is printed, so a hint deep in the library runs as printed.
+_RUN: dict[str, tuple[str, ...]] = {}
+# Which groups of this run's options each script takes.
+_GROUPS = {"build.py": ("data", "build"), "upload.py": ("data", "remote"), "download.py": ("data", "remote")}
+
+
+def remember_run(args: Any) -> None:
+    """Record the options of this run that change what a command acts on (absent ones are not repeated)."""
+    _RUN.clear()
+    output = getattr(args, "output_directory", None)
+    _RUN["data"] = ("-o", os.path.abspath(os.path.expanduser(output))) if output else ()
+    remote: list[str] = []
+    for flag, attr in (("-b", "bucket"), ("--checksum-bucket", "checksum_bucket"), ("--endpoint-url", "endpoint_url")):
+        if getattr(args, attr, None):
+            remote += [flag, getattr(args, attr)]
+    if getattr(args, "prefix", DEFAULT_PREFIX) not in (None, DEFAULT_PREFIX):
+        remote += ["--prefix", args.prefix]
+    if getattr(args, "public", False):
+        remote.append("--public")
+    checksums = getattr(args, "armory_checksums", None)
+    if checksums is not None:  # last: its value is optional, so nothing positional may follow it
+        remote += ["--armory-checksums", *([os.path.abspath(os.path.expanduser(checksums))] if checksums else [])]
+    _RUN["remote"] = tuple(remote)
+    build: list[str] = []
+    if getattr(args, "config", None):
+        build += ["--config", args.config]
+    if getattr(args, "download_dir", None):
+        build += ["--download-dir", str(os.path.abspath(os.path.expanduser(args.download_dir)))]
+    _RUN["build"] = tuple(build)
+
+
+def forget_run() -> None:
+    """The run is over: a later call into the library (a test, the loading API) prints bare hints."""
+    _RUN.clear()
+
+
+def given(flag: str) -> bool:
+    """Whether this run's command line gave `flag` among the options `remember_run` keeps."""
+    return any(flag in options for options in _RUN.values())
+
+
+def script_path(script: str) -> str:
+    """`script` as this run reached the entry scripts (`download.py`, `./tools/download.py`, `/repo/download.py`);
+    the bare name when they are in the current directory."""
+    invoked = sys.argv[0] if sys.argv else ""
+    if os.path.basename(invoked) in _GROUPS:
+        folder = os.path.dirname(invoked)
+        if folder and os.path.abspath(folder) != os.getcwd():
+            return os.path.join(folder, script)
+    return script
+
+
+def hint(script: str, *words: str, remote: bool = True) -> str:
+    """A command to print as advice: `python SCRIPT WORDS...` plus this run's options that `script` takes,
+    shell-quoted, so it acts on the same data dir, bucket, endpoint and config as the run that printed it.
+    `remote=False` leaves out the bucket options (a hint that must not repeat --public, say)."""
+    argv = ["python", script_path(script), *words]
+    for group in _GROUPS.get(script, ("data",)):
+        if group != "remote" or remote:
+            argv += _RUN.get(group, ())
+    return shlex.join(argv)

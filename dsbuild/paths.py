@@ -40,6 +40,7 @@ INCOMPLETE_PREFIX = "incomplete."
 REQUIRED_FILES = ("dataset_info.json", "features.json")
 CONFIG_METADATA_DIR = ".config"
 DATA_DIR_ENV = "DSBUILD_DATA_DIR"
+CONTAINER_ENV = "DSBUILD_CONTAINER"  # set by the Dockerfile: messages then say what to do in a container
 
 _WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")  # a capital starting a word: Cifar10Corrupted
 _LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")  # what is left of a case change: MNISTv2 -> mnis_tv2
@@ -81,6 +82,15 @@ def split_name_version(text: str) -> tuple[str, str | None]:
 
 
 DATASET_REF_RE = re.compile(rf"^(?P<name>{_NAME})(?:[:-](?P<version>{_VERSION}))?\Z")
+
+
+def looks_like_path(text: str) -> bool:
+    """A path must look like one: '/' in it, a leading '.' or '~', or a .tar.gz/.json suffix. Anything else is
+    a dataset name, even when the current directory holds a folder of that name (builder folders are named
+    after their dataset)."""
+    return (
+        "/" in text or os.sep in text or text.startswith((".", "~")) or text.endswith((TARBALL_SUFFIX, CHECKSUM_SUFFIX))
+    )
 
 
 def dataset_ref(text: str) -> tuple[str, str | None] | None:
@@ -130,9 +140,15 @@ def ensure_writable_dir(path: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=path, prefix=TEMP_MARK):
             pass
     except OSError as exc:
+        if os.environ.get(CONTAINER_ENV):  # the image sets it: -o would not help, the mount's owner would
+            what_to_do = (
+                "in the container, the data dir is the host directory mounted with -v: create it on the host "
+                'first (mkdir -p out) and run the container as its owner: docker run --user "$(id -u):$(id -g)" ...'
+            )
+        else:
+            what_to_do = "choose another with -o/--output-directory"
         raise OutputDirError(
-            f"cannot write to the output directory {str(path)!r}: {exc.strerror or exc}; "
-            "choose another with -o/--output-directory"
+            f"cannot write to the output directory {str(path)!r}: {exc.strerror or exc}; {what_to_do}"
         ) from None
     return path
 

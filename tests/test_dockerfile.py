@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -35,7 +37,8 @@ def test_hadolint_reports_nothing() -> None:
 def test_pinned_base_and_non_root_user() -> None:
     rows = instructions()
     base = next(rest for keyword, rest in rows if keyword == "FROM")
-    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base), base
+    # Pinned by digest, the tag kept for the reader: a re-pushed tag cannot change the image.
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+@sha256:[0-9a-f]{64}", base), base
     users = [rest for keyword, rest in rows if keyword == "USER"]
     assert users and users[-1] not in ("root", "0", "0:0")
 
@@ -102,3 +105,46 @@ def test_declared_dependencies_admit_the_pins() -> None:
         assert pinned, f"{requirement.name} is declared but not pinned in requirements.txt"
         assert requirement.specifier.contains(pinned), f"{requirement} does not admit the pin {pinned}"
     assert {canonicalize_name(r.name) for r in declared} == set(pins)
+
+
+def test_build_context_leaves_out_the_heavy_and_the_private() -> None:
+    ignored = {
+        line.strip().strip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    # The README's first command leaves a multi-GB .venv; out/ holds built data; .git and caches are noise.
+    assert {".venv", "out", ".git", "**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
+    # Nothing the image copies is ignored.
+    copied = {part.rstrip("/") for keyword, rest in instructions() if keyword == "COPY" for part in rest.split()[:-1]}
+    assert not copied & ignored
+
+
+def test_the_recipe_works_for_any_uid_with_an_init_process() -> None:
+    header = [line for line in DOCKERFILE.read_text().splitlines() if "docker run" in line]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipes = [*header, *(line for line in readme.splitlines() if "docker run" in line and ":/data" in line)]
+    assert len(recipes) >= 2
+    for recipe in recipes:
+        assert '--user "$(id -u):$(id -g)"' in recipe and "--init" in recipe, recipe
+    assert "mkdir -p out && docker run" in header[0]
+    rows = instructions()
+    envs = " ".join(rest for keyword, rest in rows if keyword == "ENV")
+    # Any uid can write HOME; the tool knows it is in a container (its permission message says what to do there).
+    assert "HOME=/tmp" in envs and "DSBUILD_CONTAINER=1" in envs
+
+
+def test_a_permission_error_in_the_container_says_what_to_do_there(tmp_path, monkeypatch) -> None:
+    from dsbuild.errors import OutputDirError
+    from dsbuild.paths import ensure_writable_dir
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")  # a directory cannot be made under a file, even by root
+    monkeypatch.delenv("DSBUILD_CONTAINER", raising=False)
+    with pytest.raises(OutputDirError, match="choose another with -o/--output-directory"):
+        ensure_writable_dir(blocker / "data")
+    monkeypatch.setenv("DSBUILD_CONTAINER", "1")
+    with pytest.raises(OutputDirError) as raised:
+        ensure_writable_dir(blocker / "data")
+    message = str(raised.value)
+    assert "mkdir -p out" in message and '--user "$(id -u):$(id -g)"' in message and "-o/" not in message

@@ -296,7 +296,7 @@ def test_what_cannot_be_had_is_named_with_what_to_do_and_the_rest_is_fetched(
     assert lines[5] == (
         f"    neither installed in {data_dir} nor published ({prefix}/mnist-3.0.1.json does not exist): build it: "
         f"python build.py -ds mnist -o {data_dir}; or fetch armory-testbed's own copy: "
-        f"python download.py --armory-checksums mnist -o {data_dir}"
+        f"python download.py mnist --armory-checksums -o {data_dir}"
     )
     assert lines[8] == (
         f"    not installed in {data_dir}; published, but not usable: the published tarball ({prefix}/toy-1.0.0.json) "
@@ -527,7 +527,7 @@ def test_a_missing_bucket_is_named(capfd, tmp_path, data_dir, s3_server, s3_cred
         f"    not installed; published: unknown (the bucket does not exist at {s3_server.endpoint}; check -b/--bucket)"
     )
     code, _, err = run(capfd, "-o", str(data_dir), *remote, "mnist-3.0.1")  # plain download.py says so too
-    assert code == 1 and "the bucket does not exist" in err and "never published" not in err
+    assert code == 2 and "the bucket does not exist" in err and "never published" not in err
 
 
 @needs_armory

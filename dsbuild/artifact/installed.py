@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dsbuild.artifact.checksums import CHUNK_SIZE, ChecksumRecord, read_checksum_file
 from dsbuild.errors import ChecksumError, DsbuildError, NotBuiltError
-from dsbuild.paths import CHECKSUM_NAME_RE, NAME_RE, NAME_VERSION_RE, checksum_file_name
+from dsbuild.options import given, hint
+from dsbuild.paths import CHECKSUM_NAME_RE, NAME_RE, NAME_VERSION_RE, checksum_file_name, tarball_name
 
 
 class ChangedLocallyError(DsbuildError):
@@ -44,7 +45,7 @@ def differences(data_dir: Path, record: ChecksumRecord) -> list[Difference]:
     if not record.files:
         raise ChecksumError(
             f"the checksum file of {record.name} {record.version} lists no files (written by an older dsbuild): "
-            "nothing to compare with; download it again with --overwrite"
+            f"nothing to compare with; download it again with: {repair_command(record)}"
         )
     expected = {path: (size, sha) for path, size, sha in record.files}
     found: dict[str, Path] = {}
@@ -63,6 +64,17 @@ def differences(data_dir: Path, record: ChecksumRecord) -> list[Difference]:
         elif _sha256(local) != sha:
             diffs.append(Difference(path, "changed: same size, another sha256"))
     return sorted(diffs, key=lambda d: d.path)
+
+
+def repair_command(record: ChecksumRecord) -> str:
+    """download.py --overwrite of exactly what was installed: this run's -o and bucket options, and, when no
+    bucket was given, the checksum file beside the published tarball it recorded (the default bucket may not
+    be where it came from)."""
+    target = f"{record.name}-{record.version}"
+    ours = tarball_name(record.name, record.version)
+    if record.url and record.url.endswith("/" + ours) and not (given("-b") or given("--checksum-bucket")):
+        target = record.url.removesuffix(ours) + checksum_file_name(record.name, record.version)
+    return hint("download.py", "--overwrite", target)
 
 
 def describe(record: ChecksumRecord, data_dir: Path, diffs: list[Difference], limit: int = 20) -> str:
@@ -100,8 +112,5 @@ def verify_installed(data_dir: Path, target: str) -> tuple[ChecksumRecord, int]:
     record = find_installed_record(data_dir, target)
     diffs = differences(data_dir, record)
     if diffs:
-        raise ChangedLocallyError(
-            describe(record, data_dir, diffs) + f"\nrepair it with: python download.py --overwrite {record.name}"
-            f"-{record.version}"
-        )
+        raise ChangedLocallyError(describe(record, data_dir, diffs) + f"\nrepair it with: {repair_command(record)}")
     return record, len(record.files)

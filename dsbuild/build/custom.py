@@ -44,6 +44,7 @@ from dsbuild.errors import DsbuildError, UsageError, VerificationError
 from dsbuild.leftovers import remove_leftovers, remove_stale_temp_files
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
+from dsbuild.options import hint
 from dsbuild.paths import TARBALL_NAME_RE, checksum_file_name, tarball_name, temp_sibling
 
 
@@ -459,9 +460,9 @@ def _count(n: int, what: str) -> str:
 
 
 def publish_command(outcome: CustomOutcome, data_dir: Path, output_option: str | None) -> str:
-    """The upload.py command that publishes it: by name (NAME:VERSION if other versions are packed too)."""
-    import shlex
+    """The upload.py command that publishes it: by name (NAME:VERSION if other versions are packed too).
 
+    `output_option` is kept for callers; the command repeats this run's -o itself."""
     installed = outcome.installed
     if outcome.tarball is None:  # --no-pack: upload.py packs a built directory itself (all its configs)
         target = str(installed.version_dirs[0])
@@ -469,7 +470,4 @@ def publish_command(outcome: CustomOutcome, data_dir: Path, output_option: str |
         packed = [m for p in data_dir.iterdir() if (m := TARBALL_NAME_RE.match(p.name))]
         others = [m for m in packed if m["name"] == installed.name and m["version"] != installed.version]
         target = f"{installed.name}:{installed.version}" if others else installed.name
-    words = ["python", "upload.py", target]
-    if output_option is not None:
-        words += ["-o", str(data_dir)]
-    return shlex.join(words)
+    return hint("upload.py", target)  # with this run's -o

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsbuild.artifact.built_dataset import BuiltDataset, find_built, from_directory
-from dsbuild.errors import NotBuiltError
-from dsbuild.paths import dataset_ref
+from dsbuild.errors import NotBuiltError, UsageError
+from dsbuild.options import hint
+from dsbuild.paths import dataset_ref, looks_like_path
 
 if TYPE_CHECKING:
     from dsbuild.build.catalog import CatalogEntry
@@ -28,7 +29,12 @@ def resolve_pack_targets(
     found: list[BuiltDataset] = []
     for raw in targets:
         ref = dataset_ref(raw)
-        if ref is None:  # not a dataset name, so a directory
+        if ref is None and not looks_like_path(raw):
+            raise UsageError(
+                f"{raw!r} is not a dataset name (NAME, NAME:VERSION or NAME-VERSION); to name a built directory, "
+                f"write it as a path: {shlex.quote('./' + raw)}"
+            )
+        if ref is None:  # a path
             found.append(from_directory(Path(raw)))
             continue
         target, version = ref
@@ -37,12 +43,11 @@ def resolve_pack_targets(
         built = find_built(data_dir, target, version)
         if built is None:
             where = f"{data_dir / target / version}" if version else f"{data_dir / target}"
-            out = shlex.quote(str(data_dir))
             # Only catalog names work with -ds; a local builder is built from its folder.
             how = (
-                f"`python build.py -ds {target} -o {out}`"
+                f"`{hint('build.py', '-ds', target)}`"
                 if target in catalog
-                else f"`python build.py -lcs PATH/TO/{target} -o {out}` ({target} is not in the catalog: give its "
+                else f"`{hint('build.py', '-lcs', f'PATH/TO/{target}')}` ({target} is not in the catalog: give its "
                 "builder folder)"
             )
             raise NotBuiltError(

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from dsbuild.build.catalog import TFDS_CORE, CatalogEntry
 from dsbuild.errors import DsbuildError
+from dsbuild.options import hint
 from dsbuild.sizes import human_size
 
 REACH_SECONDS = 5.0
@@ -253,12 +254,12 @@ def offline_hint(p: Plan, argv_hint: str) -> str:
 
 
 def rebuild_command(entry: CatalogEntry) -> str:
-    """The build.py command that builds `entry` alone."""
+    """The build.py command that builds `entry` alone, with this run's -o, --config and --download-dir."""
     if entry.source is not None and entry.category == "local":
-        return f"python build.py -lcs {shlex.quote(str(entry.source.folder))}"
+        return hint("build.py", "-lcs", str(entry.source.folder))
     if entry.version != entry.default:
-        return f"python build.py -ds {entry.name}:{entry.version}"
-    return f"python build.py -ds {entry.name}"
+        return hint("build.py", "-ds", f"{entry.name}:{entry.version}")
+    return hint("build.py", "-ds", entry.name)
 
 
 def prepare(

@@ -59,7 +59,7 @@ def load_target(target: str, data_dir: Path, catalog: dict[str, CatalogEntry]) -
         path = path.with_name(path.name[: -len(TARBALL_SUFFIX)] + CHECKSUM_SUFFIX)
         if not path.is_file():
             raise UsageError(f"{target} cannot be checked: it has no checksum file {path.name} beside it")
-    elif NAME_RE.match(target) and not path.is_file():
+    elif NAME_RE.match(target):  # a name is a name, whatever file the current directory holds
         if target in catalog:
             path = data_dir / checksum_file_name(target, catalog[target].version)
         else:

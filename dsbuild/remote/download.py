@@ -34,6 +34,7 @@ from dsbuild.errors import (
 from dsbuild.leftovers import remove_leftovers
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
+from dsbuild.options import hint
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
 from dsbuild.remote import s3, s3_transfer
 from dsbuild.remote.location import RemoteOptions
@@ -243,16 +244,18 @@ def _download_one(
         if same and not diffs:
             log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+        again = _again(record, source, location is not None)
         if diffs and not overwrite:
             raise ChangedLocallyError(
-                f"{describe(record, data_dir, diffs)}\nkept it: pass --overwrite to repair it (download it again)"
+                f"{describe(record, data_dir, diffs)}\nkept it: pass --overwrite to repair it (download it again): "
+                f"{hint('download.py', '--overwrite', again)}"
             )
         if diffs:
             log.warning("{}", describe(record, data_dir, diffs))
         if not overwrite:
             raise DsbuildError(
                 f"{data_dir / present[0]} already exists and is not the published {record.name} {record.version} "
-                f"({source}); kept it: pass --overwrite to replace it"
+                f"({source}); kept it: pass --overwrite to replace it: {hint('download.py', '--overwrite', again)}"
             )
     bucket, key = location or _tarball_location(record, options)
     limits = extraction_limits(record, record.size, extract_options.max_expansion, extract_options.max_members)
@@ -268,6 +271,18 @@ def _download_one(
     write_checksum_file(record, data_dir)
     status = REPAIRED if present and overwrite and diffs else DOWNLOADED
     return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)
+
+
+def _again(record: ChecksumRecord, source: str, armory: bool) -> str:
+    """The target a printed repair command names: the checksum file this run read, by URL or path, so it
+    fetches the same thing (armory's lines know one version per name)."""
+    if armory:
+        return record.name
+    if source.startswith("s3://"):
+        return source
+    if source.endswith(CHECKSUM_SUFFIX) and Path(source).is_file():
+        return str(Path(source).absolute())
+    return f"{record.name}-{record.version}"
 
 
 def _fetch_and_install(

@@ -33,6 +33,7 @@ from dsbuild.errors import (
     UsageError,
 )
 from dsbuild.log import log
+from dsbuild.options import given
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
@@ -202,6 +203,12 @@ def translate(exc: BaseException, what: str, client: Client) -> RemoteError:
     code = _error_code(exc)
     if code in ACCESS_CODES and is_anonymous(client):
         # No credentials were sent: the bucket refuses anonymous reads, whatever the keys are.
+        if given("--armory-checksums"):  # anonymous by design, not by request: --public was never given
+            return RemoteAccessError(
+                f"{what}: access denied at {where} to anonymous requests; the bucket is not public, and "
+                "--armory-checksums always reads anonymously, as armory does (its datasets are public): check the "
+                "bucket in the checksum line and --endpoint-url, or publish the dataset with upload.py --public"
+            )
         return RemoteAccessError(
             f"{what}: access denied at {where} to anonymous requests (--public); the bucket is not public: "
             "drop --public to send your credentials"
@@ -275,7 +282,7 @@ def check_bucket(client: Client, bucket: str, option: str = "-b/--bucket") -> No
             client.head_bucket(Bucket=bucket)
         except ClientError as exc:
             if _error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
-                raise RemoteNotFoundError(
+                raise NoSuchBucketError(
                     f"bucket {bucket!r} does not exist at {endpoint_label(client)}; create it first or "
                     f"choose another with {option} (buckets are never created automatically)"
                 ) from None

@@ -169,7 +169,7 @@ def upload_file(
     remote = head(client, bucket, key)
     if remote is not None:
         if remote.size == digest.size and remote.sha256 == digest.sha256:
-            log.info("{} is up to date", url)
+            log.debug("{} is up to date", url)  # upload.py prints it once
             return UP_TO_DATE
         if not force:
             remote_hash = remote.sha256 or "unknown"

@@ -11,6 +11,7 @@ Light by contract: it never imports the build pipeline, the catalog or the
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from dsbuild.paths import (
     TEMP_MARK,
     checksum_file_name,
     dataset_ref,
+    looks_like_path,
     tarball_name,
     temp_sibling,
 )
@@ -108,8 +110,8 @@ def resolve_upload_targets(data_dir: Path, targets: Sequence[str], unpacked: lis
     tarballs: list[Path] = []
     for target in targets:
         path = Path(target).expanduser()
-        ref = dataset_ref(target)
-        if ref is not None and not path.exists():  # NAME, NAME:VERSION or NAME-VERSION
+        ref = None if looks_like_path(target) else dataset_ref(target)
+        if ref is not None:  # NAME, NAME:VERSION or NAME-VERSION, whatever the current directory holds
             matches = [p for p in _dataset_tarballs(data_dir) if _parse_tarball_name(p)[0] == ref[0]]
             matches = [p for p in matches if ref[1] in (None, _parse_tarball_name(p)[1])]
             if not matches:
@@ -118,6 +120,11 @@ def resolve_upload_targets(data_dir: Path, targets: Sequence[str], unpacked: lis
                     "build it first with build.py, or name the tarball's path"
                 )
             tarballs.extend(matches)
+        elif not looks_like_path(target):
+            raise UsageError(
+                f"{target!r} is not a dataset name (NAME, NAME:VERSION or NAME-VERSION); "
+                f"to name a directory or tarball, write it as a path: {shlex.quote('./' + target)}"
+            )
         elif path.is_file():
             _parse_tarball_name(path)
             tarballs.append(path.absolute())
@@ -306,7 +313,7 @@ def _publish_checksum_file(
     key = options.checksum_key(record.name, record.version)
     # A byte-identical rebuild: the published checksum file already announces these bytes.
     if describes_same_tarball(record, published_record(client, bucket, key)):
-        log.info("{} is up to date", s3.s3_url(bucket, key))
+        log.debug("{} is up to date", s3.s3_url(bucket, key))  # upload.py prints it once
         write_json_atomic(final_path, record.to_json())
         return Status.UP_TO_DATE, s3.s3_url(bucket, key)
     staged = temp_sibling(final_path)

@@ -51,7 +51,7 @@ def test_unreachable_source_fails_fast_with_the_manual_dir_hint(tmp_path: Path, 
     assert out.returncode == 1, out.stderr
     assert "source.bin" in out.stderr and str(len(PAYLOAD)) in out.stderr
     assert hashlib.sha256(PAYLOAD).hexdigest() in out.stderr
-    assert f"python build.py -lcs {folder} --manual-dir DIR" in out.stderr
+    assert f"python build.py -lcs {folder} -o {data_dir} --manual-dir DIR" in out.stderr
     assert not data_dir.exists()  # nothing left behind
 
 
