@@ -138,7 +138,9 @@ def test_case_mistake_gets_a_close_match() -> None:
         lookup(load_catalog(), "Digit")
 
 
-def test_default_is_what_armory_testbeds_loader_requests(catalog) -> None:
+def test_default_is_the_builders_version_and_what_armory_testbeds_loader_requests(catalog) -> None:
+    """One default per folder: the class's VERSION (what -lcs and `tfds build` build too), which for every
+    builder folder is also the version armory-testbed's loader requests."""
     from dsbuild.armory.loaders import loader_requests
 
     requests = loader_requests()
@@ -147,16 +149,18 @@ def test_default_is_what_armory_testbeds_loader_requests(catalog) -> None:
     assert (entry.version, entry.default, entry.armory_version) == ("2.0.1", "2.0.1", "2.0.1")
     assert entry.buildable == ("1.0.0", "2.0.1")
     for name, entry in catalog.items():
-        if entry.source is not None and name in requests and not entry.default_reason:
-            assert entry.default == requests[name].version, name
+        if entry.source is not None:
+            assert entry.default == entry.version == entry.source.version, name
+            if name in requests:
+                assert entry.default == requests[name].version, name
 
 
 @pytest.mark.parametrize("spelling", ["carla_over_obj_det_dev:1.0.0", "carla_over_obj_det_dev-1.0.0"])
 def test_name_with_a_supported_version(catalog, spelling: str) -> None:
     entry = lookup(catalog, spelling)
     assert (entry.name, entry.version, entry.default) == ("carla_over_obj_det_dev", "1.0.0", "2.0.1")
-    assert not entry.needs_version_argument  # 1.0.0 is the class's VERSION: `tfds build FOLDER` builds it
-    assert lookup(catalog, "carla_over_obj_det_dev").needs_version_argument
+    assert entry.needs_version_argument  # 1.0.0 is older than the class's VERSION: built by name
+    assert not lookup(catalog, "carla_over_obj_det_dev").needs_version_argument
 
 
 def test_name_with_an_unsupported_version_lists_the_supported(catalog) -> None:

@@ -10,7 +10,6 @@ every problem found is reported at once.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,18 +36,17 @@ class BuilderSource:
     class_name: str
     version: str
     supported_versions: tuple[str, ...] = ()  # SUPPORTED_VERSIONS, besides VERSION
-    default_version: str | None = None  # "Default version: X.Y.Z" in the module docstring, with
-    default_reason: str = ""  # the reason given after it (build.py --list shows both)
     configs: tuple[str, ...] | None = ()  # BUILDER_CONFIGS names; None when not literal (TFDS checks)
 
     @property
     def versions(self) -> tuple[str, ...]:
-        """Every version `tfds build` will generate: VERSION, and the highest of SUPPORTED_VERSIONS if higher.
+        """Every buildable version, lowest first: VERSION (the default) and SUPPORTED_VERSIONS.
 
-        TFDS refuses to generate any other supported version ("too old"); those stay readable only.
+        TFDS itself generates only VERSION and the highest one ("too old" for the rest); the
+        `tfds build` child builds an older one by making it the class's VERSION in that process
+        only (`dsbuild.build.older_version`).
         """
-        highest = max((self.version, *self.supported_versions), key=_version_key)
-        return (self.version,) if highest == self.version else (self.version, highest)
+        return tuple(sorted({self.version, *self.supported_versions}, key=_version_key))
 
     @property
     def folder(self) -> Path:
@@ -124,15 +122,6 @@ def _supported_versions(cls: ast.ClassDef) -> tuple[tuple[str, ...], str | None]
     return (), None
 
 
-_DEFAULT_VERSION_RE = re.compile(r"^Default version: (?P<version>\d+\.\d+\.\d+)\b[\s:;,.-]*(?P<reason>.*)$", re.M)
-
-
-def _default_version(tree: ast.Module) -> tuple[str | None, str]:
-    """A builder overrides armory's requested version only with a stated reason in its docstring."""
-    match = _DEFAULT_VERSION_RE.search(ast.get_docstring(tree) or "")
-    return (match["version"], match["reason"].strip()) if match else (None, "")
-
-
 def check_builder_file(module: Path) -> BuilderSource:
     """Check one builder module; raise BuilderCheckError listing every problem."""
     where = str(module)
@@ -191,12 +180,6 @@ def check_builder_file(module: Path) -> BuilderSource:
             problems.append(f"{where}:{cls.node.lineno}: {problem}")
         literal = literal_config_names(cls.node)
         configs = tuple(literal) if literal is not None else None
-    default_version, default_reason = _default_version(tree)
-    if default_version is not None and version is not None and default_version not in (version, *supported):
-        problems.append(
-            f"{where}: docstring names default version {default_version}, which the builder does not build "
-            f"(VERSION {version}, SUPPORTED_VERSIONS {list(supported)})"
-        )
     if problems:
         raise BuilderCheckError(problems)
     assert version is not None
@@ -206,8 +189,6 @@ def check_builder_file(module: Path) -> BuilderSource:
         class_name=class_name,
         version=version,
         supported_versions=supported,
-        default_version=default_version,
-        default_reason=default_reason,
         configs=configs,
     )
 

@@ -50,10 +50,10 @@ def list_lines(catalog: Mapping[str, CatalogEntry], data_dir: Path) -> list[str]
                 "yes" if tarball else "no",
             )
         )
-        if entry.default_reason:
-            notes.append(f"  {entry.name}: default {entry.default}, armory asks {armory}: {entry.default_reason}")
+        if entry.armory_version not in (None, entry.default):
+            notes.append(f"  {entry.name}: default {entry.default}, armory asks {armory}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     if notes:
-        lines += ["", "default differs from armory's on purpose:", *notes]
+        lines += ["", "default (the builder's VERSION) differs from what armory asks for:", *notes]
     return [*lines, "", "* default version (`build.py -ds NAME:VERSION` builds another)", f"data dir: {data_dir}"]

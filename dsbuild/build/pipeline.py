@@ -143,13 +143,14 @@ def _run_build(entry: CatalogEntry, options: BuildOptions) -> BuiltDataset:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
     sys_path = None
+    imports = None
     if entry.needs_version_argument:
         assert entry.source is not None
         target, imports, sys_path = versioned_target(entry.source.module, entry.name, entry.version)
         cmd = tfds_command(target, data_dir, tfds_options, imports=imports)
     else:
         cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
-    verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
+    verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all, generate_as_module=imports)
     beam_flags = tfds_options.beam_flags
     env = worker_env(entry.tfds_target) if beam_flags else None
     seconds = run_tfds_build(

@@ -150,6 +150,8 @@ class VerifyRequest:
     name: str
     version: str
     all_examples: bool = False
+    # A builder module to import and build `version` of as if it were the class's VERSION (older_version).
+    generate_as_module: str | None = None
 
 
 def child_command(
@@ -165,6 +167,8 @@ def child_command(
     }
     if beam_flags:
         request["beam_flags"] = list(beam_flags)
+    if verify.generate_as_module:
+        request["generate_as_module"] = verify.generate_as_module
     return [sys.executable, "-m", "dsbuild.build.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
 
 
@@ -212,7 +216,8 @@ def run_tfds_build(
         child_environment["PYTHONPATH"] = os.pathsep.join(
             p for p in (child_environment.get("PYTHONPATH"), str(sys_path)) if p
         )
-    log.info("running: {}", shlex.join(cmd))
+    # The internal child command is for the log file (its first line) and -v debug, not the console.
+    log.debug("running: {}", shlex.join(cmd))
     log.info("tfds output: {}", log_path)
     start = time.monotonic()
     with create_new(log_path) as log_file:

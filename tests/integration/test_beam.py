@@ -208,7 +208,7 @@ def test_unknown_beam_option(tmp_path: Path) -> None:
         "build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-pipeline-options", "direct_num_wrkers=2"
     )
     _refused(result, data_dir, "unknown Beam option(s): direct_num_wrkers")
-    assert "running:" not in result.stderr  # no `tfds build` child was started
+    assert "tfds output:" not in result.stderr  # no `tfds build` child was started
 
 
 def test_bad_beam_option_value(tmp_path: Path) -> None:
