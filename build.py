@@ -277,9 +277,14 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     if not args.register_checksums:
         # Before anything is written: an unreachable source fails in seconds with the offline recipe.
         from dsbuild.build import preflight
+        from dsbuild.build.reuse import judge
+
+        def is_stale(entry: CatalogEntry) -> bool:
+            options = {"file_format": args.file_format, "max_examples_per_split": args.max_examples_per_split}
+            return bool(judge(entry, data_dir, config=args.config, **options).stale)
 
         plans = preflight.prepare(
-            entries, data_dir, tfds_options.download_dir, tfds_options.manual_dir, clean=args.clean
+            entries, data_dir, tfds_options.download_dir, tfds_options.manual_dir, clean=args.clean, is_stale=is_stale
         )
         if args.dry_run:
             download_dir = tfds_options.download_dir or data_dir / "downloads"

@@ -26,6 +26,7 @@ from dsbuild.artifact.tarball import PackResult, pack
 from dsbuild.build.beam import worker_env
 from dsbuild.build.builders import check_builder_path
 from dsbuild.build.catalog import CatalogEntry, lookup
+from dsbuild.build.reuse import Verdict, judge
 from dsbuild.build.tfds_build import (
     TfdsOptions,
     VerifyRequest,
@@ -184,12 +185,32 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             clean(data_dir, entry.name, entry.version)
         built = find_built(data_dir, entry.name, entry.version)
         reused = built is not None and (options.tfds.config is None or options.tfds.config in built.configs)
+        repack = False
+        verdict = Verdict(False)
         if reused:
             assert built is not None
-            log.info(
-                "reusing the existing build {} (use --clean to build fresh)", ", ".join(map(str, built.version_dirs))
-            )
-        else:
+            verdict = reuse_verdict(entry, options)
+            where = ", ".join(map(str, built.version_dirs))
+            if verdict.stale:
+                log.warning(
+                    "{} {}: not reusing the existing build {}: {}; building it again",
+                    entry.name,
+                    entry.version,
+                    where,
+                    "; ".join(verdict.stale),
+                )
+                built.remove()
+                reused = False
+            elif verdict.known:
+                repack = verdict.repack
+                log.info("reusing the existing build {}: same builder source and options (--clean builds fresh)", where)
+            else:
+                log.info(
+                    "reusing the existing build {} without comparing it with the builder: {} (--clean builds fresh)",
+                    where,
+                    verdict.why,
+                )
+        if not reused:
             built = _run_build(entry, options)
         _check_cancel(cancel, entry.name)
         if reused:
@@ -200,7 +221,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
         _check_cancel(cancel, entry.name)
         if not options.pack:
             return BuildOutcome(entry.name, built.version, reused, None, False, time.monotonic() - start)
-        record = up_to_date_record(data_dir, built) if reused else None
+        record = up_to_date_record(data_dir, built) if reused and not repack else None
         if record is not None:
             log.debug("tarball {} is up to date", data_dir / record.tarball)
             return BuildOutcome(
@@ -213,8 +234,12 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
                 tarball=data_dir / record.tarball,
                 checksum_file=data_dir / record.file_name,
             )
-        # Only a build made in this run has a known provenance; a reused one may not match these options.
+        # A build made in this run has a known provenance; a reused one repacked at another compression level
+        # keeps its recorded one. Any other reused build may not match these options.
         provenance = None if reused else _provenance(entry, options)
+        if repack and verdict.provenance is not None:
+            recorded = verdict.provenance
+            provenance = {**recorded, "options": {**recorded["options"], "compression_level": options.compresslevel}}
         packed = pack(
             data_dir,
             built.name,
@@ -234,6 +259,19 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             tarball=packed.tarball,
             checksum_file=packed.checksum_file,
         )
+
+
+def reuse_verdict(entry: CatalogEntry, options: BuildOptions) -> Verdict:
+    """Whether `entry`'s existing build in the data dir matches the builder and these options."""
+    tfds = options.tfds
+    return judge(
+        entry,
+        options.data_dir,
+        config=tfds.config,
+        file_format=tfds.file_format,
+        max_examples_per_split=tfds.max_examples_per_split,
+        compression_level=options.compresslevel,
+    )
 
 
 def _provenance(entry: CatalogEntry, options: BuildOptions) -> dict[str, Any]:

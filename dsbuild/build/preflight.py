@@ -19,7 +19,7 @@ import shlex
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -269,8 +269,10 @@ def prepare(
     *,
     clean: bool = False,
     budget: float = REACH_SECONDS,
+    is_stale: Callable[[CatalogEntry], bool] | None = None,
 ) -> list[Plan]:
-    """Plans for the entries that will run `tfds build` (an existing build is reused, so not those).
+    """Plans for the entries that will run `tfds build` (an existing build is reused, so not those,
+    unless `is_stale` says it no longer matches the builder or options: dsbuild.build.reuse).
 
     Reads only; the reachability check of every missing file's host runs at once for all entries.
     """
@@ -279,7 +281,8 @@ def prepare(
     download_dir = download_dir if download_dir is not None else data_dir / "downloads"
     plans = []
     for entry in entries:
-        if not clean and data_dir.is_dir() and find_built(data_dir, entry.name, entry.version) is not None:
+        built = None if clean or not data_dir.is_dir() else find_built(data_dir, entry.name, entry.version)
+        if built is not None and not (is_stale is not None and is_stale(entry)):
             continue
         plans.append(plan(entry, download_dir, manual_dir))
     check_reachable(plans, budget)

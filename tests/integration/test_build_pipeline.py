@@ -180,3 +180,45 @@ def test_parallel_jobs_one_failure_does_not_stop_the_others(tmp_path: Path) -> N
     assert not list(tmp_path.glob("fixture_failing*"))
     logs = sorted(p.name.split("-")[1] for p in (tmp_path / "_logs").iterdir())
     assert logs == ["fixture_failing", "fixture_good"]  # one log per dataset, kept apart
+
+
+def test_a_changed_builder_is_rebuilt_never_up_to_date(tmp_path: Path, capsys) -> None:
+    """Issue 22 item 1: edit the builder between two runs (same VERSION): rebuilt, the file named; --list
+    marks a build from other sources "stale"; an unchanged builder is still reused."""
+    import json
+
+    from dsbuild.build.catalog import load_catalog
+    from dsbuild.build.listing import list_lines
+    from tests.helpers import load_script, run_main
+
+    build = load_script("build.py")
+    folder = tmp_path / "root" / "datasets" / "tiny_shapes"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    data = tmp_path / "data"
+    argv = ["-lcs", str(folder), "-o", str(data)]
+    code, out, err = run_main(build, argv, capsys)
+    assert code == 0, err
+
+    module = folder / "tiny_shapes.py"
+    module.write_text(module.read_text().replace('"train": 48', '"train": 51'))
+    listing = "\n".join(list_lines(load_catalog(tmp_path / "root"), data))
+    assert "tiny_shapes" in listing and " stale " in listing
+    assert "tiny_shapes 1.0.0: modified since the build: tiny_shapes.py" in listing or (
+        "tiny_shapes 1.0.0: changed: tiny_shapes.py" in listing
+    )
+
+    code, out, err = run_main(build, argv, capsys)
+    assert code == 0, err
+    assert "not reusing the existing build" in err and "tiny_shapes.py" in err
+    assert "up to date" not in out and "tiny_shapes 1.0.0: packed" in out
+    info = json.loads((data / "tiny_shapes" / "1.0.0" / "dataset_info.json").read_text())
+    assert {s["name"]: int(s["shardLengths"][0]) for s in info["splits"]}["train"] == 51
+    assert " stale " not in "\n".join(list_lines(load_catalog(tmp_path / "root"), data))
+
+    code, out, err = run_main(build, [*argv, "--max-examples-per-split", "5"], capsys)
+    assert code == 0, err
+    assert "it was built with every example, now --max-examples-per-split 5" in err
+
+    code, out, err = run_main(build, [*argv, "--max-examples-per-split", "5"], capsys)
+    assert code == 0, err
+    assert "same builder source and options" in err and "tiny_shapes 1.0.0: up to date" in out
