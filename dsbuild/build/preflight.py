@@ -1,7 +1,10 @@
 """Preflight: before `tfds build` starts, what a dataset will download and whether it can.
 
 The plan comes from the builder's `checksums.tsv` (TFDS core datasets: the
-list TFDS ships, which may name more files than one config downloads). A file
+list TFDS ships, which may name more files than one config downloads). No
+file, or one with no entries (only comments, as `tfds new` writes it), leaves
+the plan unknown: then the hosts of the URL literals in the builder's source
+(`source_urls`) are probed instead, so an invented host fails in seconds. A file
 counts as present when the download dir holds TFDS's copy of it or
 `--manual-dir` holds it under its file name, with the recorded size and
 sha256. For the files still missing, every source host gets one HTTP HEAD
@@ -11,10 +14,12 @@ fails in seconds instead of after TFDS's minutes of retries.
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import http.client
 import importlib.util
+import re
 import shlex
 import shutil
 import threading
@@ -55,6 +60,9 @@ class Plan:
     name: str
     files: list[SourceFile] | None
     present: dict[str, Path] = field(default_factory=dict)  # url -> the verified local copy
+    unknown_why: str = ""  # files is None: why the plan is unknown
+    source_urls: list[str] = field(default_factory=list)  # files is None: URL literals in the builder's source
+    manual: bool = False  # --manual-dir given: a plan-unknown builder may read its sources from it
     unreachable: dict[str, str] = field(default_factory=dict)  # host -> why
     wrong: dict[str, str] = field(default_factory=dict)  # url -> why the --manual-dir copy was refused
 
@@ -93,20 +101,68 @@ def _tfds_core_checksums(name: str) -> Path | None:
     return found[0] if found else None
 
 
+def _checksums_path(entry: CatalogEntry) -> Path | None:
+    if entry.source is not None:
+        return entry.source.folder / CHECKSUMS_FILE
+    if entry.category == TFDS_CORE:
+        return _tfds_core_checksums(entry.name)
+    return None
+
+
+def unknown_reason(entry: CatalogEntry) -> str:
+    """Why `entry`'s plan is unknown (listed_files gave None)."""
+    path = _checksums_path(entry)
+    if path is None or not path.is_file():
+        return "no checksums.tsv lists its downloads"
+    return f"{path} lists no files (only comments, as `tfds new` writes it)"
+
+
 def listed_files(entry: CatalogEntry) -> list[SourceFile] | None:
     """The source files `entry` lists, or None if it lists none (its downloads are unknown)."""
-    if entry.source is not None:
-        path: Path | None = entry.source.folder / CHECKSUMS_FILE
-    elif entry.category == TFDS_CORE:
-        path = _tfds_core_checksums(entry.name)
-    else:
-        path = None
+    path = _checksums_path(entry)
     if path is None or not path.is_file():
         return None
-    files = parse_checksums(path.read_text(encoding="utf-8"))
+    files = parse_checksums(path.read_text(encoding="utf-8", errors="replace"))
+    if not files:
+        return None
     # A builder of several versions lists every version's sources; a build fetches only its own.
     others = [v for v in entry.buildable if v != entry.version]
     return [f for f in files if entry.version in f.url or not any(v in f.url for v in others)]
+
+
+_URL_RE = re.compile(r"^(?:https?|ftp)://[^\s/?#]+[^\s]*$")
+# Keyword arguments and names whose URLs are for people, not downloads (DatasetInfo's homepage, citations).
+_NOT_DOWNLOADS = {"homepage", "citation", "description", "license", "_homepage", "_citation", "_description"}
+MAX_SOURCE_URLS = 20
+
+
+def source_urls(module: Path) -> list[str]:
+    """URL literals in a builder module that may be downloads, in order, without importing it.
+
+    Docstrings and the values of `homepage=`, `citation=` and `_HOMEPAGE`-style names are left out.
+    """
+    try:
+        tree = ast.parse(module.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.keyword) and (node.arg or "").lower() in _NOT_DOWNLOADS:
+            skip.update(id(n) for n in ast.walk(node.value))
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id.lower() in _NOT_DOWNLOADS for t in node.targets
+        ):
+            skip.update(id(n) for n in ast.walk(node.value))
+    urls: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            value = node.value.strip()
+            if _URL_RE.match(value) and value not in urls:
+                urls.append(value)
+    return urls[:MAX_SOURCE_URLS]
 
 
 def _tfds_checksum_tag(sha256: str) -> str:
@@ -194,22 +250,32 @@ def check_hosts(urls: dict[str, str], budget: float = REACH_SECONDS) -> dict[str
 
 def plan(entry: CatalogEntry, download_dir: Path, manual_dir: Path | None) -> Plan:
     files = listed_files(entry)
-    result = Plan(entry.name, files)
+    result = Plan(entry.name, files, manual=manual_dir is not None)
     if files:
         result.present = find_present(files, download_dir, manual_dir)
         result.wrong = manual_dir_mismatches(files, manual_dir, result.present)
+    elif files is None:
+        result.unknown_why = unknown_reason(entry)
+        result.source_urls = source_urls(entry.source.module) if entry.source is not None else []
     return result
 
 
+def _probe_urls(p: Plan) -> list[str]:
+    """The URLs whose hosts a plan needs: its missing files', or, plan unknown, its source's URL literals."""
+    return [f.url for f in p.missing] if p.files is not None else p.source_urls
+
+
 def check_reachable(plans: Sequence[Plan], budget: float = REACH_SECONDS) -> None:
-    """Fill each plan's `unreachable` with the hosts of its missing files that do not answer."""
+    """Fill each plan's `unreachable` with the hosts of its missing files (plan unknown: of the URLs
+    in its builder's source) that do not answer."""
     urls: dict[str, str] = {}
     for p in plans:
-        for f in p.missing:
-            urls.setdefault(f.host, f.url)
+        for url in _probe_urls(p):
+            urls.setdefault(urlsplit(url).netloc, url)
     down = check_hosts(urls, budget) if urls else {}
     for p in plans:
-        p.unreachable = {f.host: down[f.host] for f in p.missing if f.host in down}
+        hosts = [urlsplit(url).netloc for url in _probe_urls(p)]
+        p.unreachable = {host: down[host] for host in hosts if host in down}
 
 
 def free_bytes(path: Path) -> int:
@@ -223,7 +289,11 @@ def free_bytes(path: Path) -> int:
 def describe(p: Plan, download_dir: Path) -> list[str]:
     """The plan as lines for the console."""
     if p.files is None:
-        return [f"{p.name}: downloads not listed (no checksums file); the plan is unknown"]
+        lines = [f"{p.name}: the plan is unknown: {p.unknown_why}"]
+        if p.source_urls:
+            lines.append(f"  URLs in its source: {', '.join(p.source_urls)}")
+        lines += [f"  host {host} does not answer: {why}" for host, why in p.unreachable.items()]
+        return lines
     if not p.files:
         return [f"{p.name}: downloads nothing"]
     total = sum(f.size for f in p.files)
@@ -294,8 +364,25 @@ def check_sources(plans: Sequence[Plan], entries: Sequence[CatalogEntry]) -> Non
     by_name = {e.name: e for e in entries}
     # TFDS would take a wrong --manual-dir copy and fail on its checksum after minutes: refuse it now.
     blocked = [p for p in plans if p.missing and (p.unreachable or p.wrong)]
-    if blocked:
-        hints = "\n".join(offline_hint(p, rebuild_command(by_name[p.name])) for p in blocked)
+    # Plan unknown: hosts named in the builder's source that do not answer would cost minutes of TFDS
+    # retries. With --manual-dir the builder may not need them, so that is left to TFDS.
+    unknown = [p for p in plans if p.files is None and p.unreachable and not p.manual]
+    if blocked or unknown:
+        hints = [offline_hint(p, rebuild_command(by_name[p.name])) for p in blocked]
+        hints += [unknown_hint(p, by_name[p.name]) for p in unknown]
         raise SourcesUnreachableError(
-            f"{len(blocked)} dataset(s) cannot get their sources; nothing was built:\n{hints}"
+            f"{len(blocked) + len(unknown)} dataset(s) cannot get their sources; nothing was built:\n"
+            + "\n".join(hints)
         )
+
+
+def unknown_hint(p: Plan, entry: CatalogEntry) -> str:
+    """A plan-unknown builder whose source URLs do not answer: which, and what to do."""
+    where = str(entry.source.module) if entry.source is not None else entry.name
+    rows = "\n".join(f"    {host}: {why}" for host, why in p.unreachable.items())
+    return (
+        f"{p.name}: its downloads are not listed ({p.unknown_why}) and host(s) of the URLs in {where} "
+        f"do not answer:\n{rows}\n"
+        f"  fix the URLs (or list the sources in checksums.tsv: `{rebuild_command(entry)} --register-checksums` "
+        f"once online), or give the files with --manual-dir DIR if the builder reads them from there"
+    )
