@@ -145,3 +145,37 @@ def test_tfds_new_builder_plan_is_unknown_and_its_invented_host_fails_fast(tmp_p
     assert "its downloads are not listed" in out.stderr and "todo-data-url:" in out.stderr
     assert "tfds output:" not in out.stderr  # refused before any `tfds build` child
     assert not data_dir.exists()  # no download dir, no temporary directories
+
+
+def test_a_failed_download_leaves_no_temporary_directory(tmp_path: Path) -> None:
+    """The host answers (preflight passes) but the file is missing (404): TFDS fails at once, and the
+    `<file>.tmp.<uuid>` directory it downloaded into is removed with the partial build."""
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            self.do_HEAD()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        folder = tfds_new_style_builder(tmp_path, f"http://127.0.0.1:{server.server_address[1]}/missing.bin")
+        data_dir = tmp_path / "out"
+        cmd = [sys.executable, str(ROOT / "build.py"), "-lcs", str(folder), "-o", str(data_dir)]
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.returncode == 1, out.stderr
+    assert "HTTP code: 404" in out.stderr
+    (log,) = (data_dir / "_logs").glob("build-tiny_shapes-*.log")
+    assert ".tmp." in log.read_text()  # TFDS did start a download into a temporary directory
+    assert [p for p in data_dir.rglob("*") if ".tmp." in p.name] == []
+    assert not (data_dir / "tiny_shapes").exists()
