@@ -208,3 +208,36 @@ def test_a_version_needs_only_its_own_sources(catalog) -> None:
         entry = lookup(catalog, asked)
         assert [f.url.rsplit("/", 1)[-1] for f in listed_files(entry) or []] == [archive]
         assert rebuild_command(entry).endswith(command)
+
+
+@pytest.mark.parametrize("name", ["coco", "imagenette"])
+def test_config_sources_are_what_tfds_builders_download(name: str, tmp_path: Path) -> None:
+    """preflight.CONFIG_SOURCES (the files each config of a TFDS-core dataset needs) against what the
+    installed TFDS builder's _split_generators asks for, config by config, nothing downloaded."""
+    import tensorflow_datasets as tfds
+
+    from dsbuild.build.preflight import CONFIG_SOURCES
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.urls: set[str] = set()
+
+        def download_and_extract(self, urls):
+            if isinstance(urls, dict):
+                self.urls.update(urls.values())
+                return {key: tmp_path for key in urls}
+            self.urls.add(urls)
+            return tmp_path
+
+        download = download_and_extract
+
+        def extract(self, path):
+            return tmp_path
+
+    table = CONFIG_SOURCES[name]
+    configs = [c.name for c in tfds.builder_cls(name).BUILDER_CONFIGS]
+    assert sorted(table) == sorted(configs)
+    for config in configs:
+        recorder = Recorder()
+        tfds.builder(f"{name}/{config}", data_dir=tmp_path)._split_generators(recorder)
+        assert {u.rsplit("/", 1)[-1] for u in recorder.urls} == table[config], config

@@ -36,6 +36,13 @@ class CatalogEntry:
     source: BuilderSource | None = None  # None: built by TFDS's own registered builder
     problems: tuple[str, ...] = ()  # a builder folder that fails the checks: reported when it is asked for
     versions: tuple[str, ...] = ()  # every buildable version (empty: just `version`)
+    armory_config: str | None = None  # the config armory-testbed's loader requests, if it names one
+
+    @property
+    def default_config(self) -> str | None:
+        """The config built without --config: armory's for a TFDS-core dataset (TFDS would build every
+        config, e.g. all of coco's 63 GiB for the 2017 one armory reads); None: the builder's own choice."""
+        return self.armory_config if self.category == TFDS_CORE else None
 
     @property
     def buildable(self) -> tuple[str, ...]:
@@ -114,9 +121,18 @@ def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
 
 def load_catalog(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
     """All supported datasets by name; armory's folders shadow TFDS-core builders of the same name."""
-    armory = _armory_versions()
+    from dsbuild.armory.loaders import loader_requests
+
+    requests = loader_requests()
     catalog = {
-        name: CatalogEntry(name, TFDS_CORE, version, armory.get(name)) for name, version in TFDS_CORE_DATASETS.items()
+        name: CatalogEntry(
+            name,
+            TFDS_CORE,
+            version,
+            requests[name].version if name in requests else None,
+            armory_config=requests[name].config if name in requests else None,
+        )
+        for name, version in TFDS_CORE_DATASETS.items()
     }
     catalog.update(scan_builder_folders(root))
     return dict(sorted(catalog.items()))

@@ -177,6 +177,11 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
     start = time.monotonic()
     data_dir = options.data_dir
     _check_cancel(cancel, entry.name)
+    if options.tfds.config is None and entry.default_config is not None:
+        options = replace(options, tfds=replace(options.tfds, config=entry.default_config))
+        log.info(
+            "{}: building config {}, the one armory reads (--config NAME for another)", entry.name, entry.default_config
+        )
     log.info("building {} {} ({})", entry.name, entry.version, entry.category)
     with dataset_lock(data_dir, entry.name):
         remove_stale_temp_files(data_dir / tarball_name(entry.name, entry.version))

@@ -53,12 +53,41 @@ class SourceFile:
         return urlsplit(self.url).netloc
 
 
+# TFDS-core datasets whose configs download different files: config -> the file names it needs (checked
+# against TFDS's own builders by tests/test_catalog.py). Other configs share all of their dataset's files.
+CONFIG_SOURCES: dict[str, dict[str, frozenset[str]]] = {
+    "coco": {
+        "2014": frozenset(
+            f"{n}.zip"
+            for n in (
+                *("train2014", "val2014", "test2014", "test2015"),
+                *("annotations_trainval2014", "image_info_test2014", "image_info_test2015"),
+            )
+        ),
+        "2017": frozenset(
+            f"{n}.zip" for n in ("train2017", "val2017", "test2017", "annotations_trainval2017", "image_info_test2017")
+        ),
+        "2017_panoptic": frozenset(("train2017.zip", "val2017.zip", "panoptic_annotations_trainval2017.zip")),
+    },
+    "imagenette": {
+        "full-size": frozenset(("imagenette.tgz",)),
+        "320px": frozenset(("imagenette-320.tgz",)),
+        "160px": frozenset(("imagenette-160.tgz",)),
+        "full-size-v2": frozenset(("imagenette2.tgz",)),
+        "320px-v2": frozenset(("imagenette2-320.tgz",)),
+        "160px-v2": frozenset(("imagenette2-160.tgz",)),
+    },
+}
+
+
 @dataclass
 class Plan:
     """What one dataset's build needs from the network; `files` is None when nobody listed them."""
 
     name: str
     files: list[SourceFile] | None
+    version: str = ""
+    config: str | None = None  # the one config built (--config, or armory's for a TFDS-core dataset)
     present: dict[str, Path] = field(default_factory=dict)  # url -> the verified local copy
     unknown_why: str = ""  # files is None: why the plan is unknown
     source_urls: list[str] = field(default_factory=list)  # files is None: URL literals in the builder's source
@@ -117,8 +146,8 @@ def unknown_reason(entry: CatalogEntry) -> str:
     return f"{path} lists no files (only comments, as `tfds new` writes it)"
 
 
-def listed_files(entry: CatalogEntry) -> list[SourceFile] | None:
-    """The source files `entry` lists, or None if it lists none (its downloads are unknown)."""
+def listed_files(entry: CatalogEntry, config: str | None = None) -> list[SourceFile] | None:
+    """The source files `entry` (only `config`, when given) lists, or None if it lists none (unknown)."""
     path = _checksums_path(entry)
     if path is None or not path.is_file():
         return None
@@ -127,7 +156,9 @@ def listed_files(entry: CatalogEntry) -> list[SourceFile] | None:
         return None
     # A builder of several versions lists every version's sources; a build fetches only its own.
     others = [v for v in entry.buildable if v != entry.version]
-    return [f for f in files if entry.version in f.url or not any(v in f.url for v in others)]
+    files = [f for f in files if entry.version in f.url or not any(v in f.url for v in others)]
+    needed = CONFIG_SOURCES.get(entry.name, {}).get(config or "") if entry.category == TFDS_CORE else None
+    return files if needed is None else [f for f in files if f.url.rsplit("/", 1)[-1] in needed]
 
 
 _URL_RE = re.compile(r"^(?:https?|ftp)://[^\s/?#]+[^\s]*$")
@@ -248,9 +279,10 @@ def check_hosts(urls: dict[str, str], budget: float = REACH_SECONDS) -> dict[str
     }
 
 
-def plan(entry: CatalogEntry, download_dir: Path, manual_dir: Path | None) -> Plan:
-    files = listed_files(entry)
-    result = Plan(entry.name, files, manual=manual_dir is not None)
+def plan(entry: CatalogEntry, download_dir: Path, manual_dir: Path | None, config: str | None = None) -> Plan:
+    config = config or entry.default_config
+    files = listed_files(entry, config)
+    result = Plan(entry.name, files, entry.version, config, manual=manual_dir is not None)
     if files:
         result.present = find_present(files, download_dir, manual_dir)
         result.wrong = manual_dir_mismatches(files, manual_dir, result.present)
@@ -286,19 +318,24 @@ def free_bytes(path: Path) -> int:
     return shutil.disk_usage(probe).free
 
 
+def header(p: Plan) -> str:
+    """`NAME VERSION` and the config built, as each plan starts."""
+    return f"{p.name} {p.version}" + (f" (config {p.config})" if p.config else "")
+
+
 def describe(p: Plan, download_dir: Path) -> list[str]:
     """The plan as lines for the console."""
     if p.files is None:
-        lines = [f"{p.name}: the plan is unknown: {p.unknown_why}"]
+        lines = [f"{header(p)}: the plan is unknown: {p.unknown_why}"]
         if p.source_urls:
             lines.append(f"  URLs in its source: {', '.join(p.source_urls)}")
         lines += [f"  host {host} does not answer: {why}" for host, why in p.unreachable.items()]
         return lines
     if not p.files:
-        return [f"{p.name}: downloads nothing"]
+        return [f"{header(p)}: downloads nothing"]
     total = sum(f.size for f in p.files)
     lines = [
-        f"{p.name}: {len(p.files)} source file(s) listed, {human_size(total)}; "
+        f"{header(p)}: {len(p.files)} source file(s) listed, {human_size(total)}; "
         f"{len(p.present)} already present, {len(p.missing)} to download ({human_size(p.missing_bytes)}); "
         f"free in {download_dir}: {human_size(free_bytes(download_dir))}"
     ]
@@ -309,6 +346,60 @@ def describe(p: Plan, download_dir: Path) -> list[str]:
         lines.append(f"  host {host} does not answer: {why}")
     lines += [f"  refused: {why}" for why in p.wrong.values()]
     return lines
+
+
+@dataclass(frozen=True)
+class Need:
+    """Bytes needed on one file system against its free space."""
+
+    where: list[Path]
+    needed: int
+    free: int
+
+    @property
+    def fits(self) -> bool:
+        return self.needed <= self.free
+
+
+def _device(path: Path) -> tuple[int, Path]:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe.stat().st_dev, probe
+
+
+def disk_needs(plans: Sequence[Plan], data_dir: Path, download_dir: Path) -> tuple[int, int, list[Need]]:
+    """(bytes to download, bytes the builds need, per file system needs).
+
+    Downloads land in the download dir; each build and its tarball in the data dir, estimated at twice
+    its listed sources (the generated records are about the size of the sources, the tarball again).
+    Plans that are unknown count nothing.
+    """
+    download = sum(p.missing_bytes for p in plans if p.files)
+    build = 2 * sum(sum(f.size for f in p.files) for p in plans if p.files)
+    needs: dict[int, Need] = {}
+    for path, size in ((download_dir, download), (data_dir, build)):
+        dev, probe = _device(path)
+        old = needs.get(dev)
+        where = [*old.where, path] if old else [path]
+        needs[dev] = Need(where, (old.needed if old else 0) + size, shutil.disk_usage(probe).free)
+    return download, build, list(needs.values())
+
+
+def describe_totals(plans: Sequence[Plan], data_dir: Path, download_dir: Path) -> tuple[list[str], bool]:
+    """The totals line(s) that end a --dry-run, and whether everything fits."""
+    download, build, needs = disk_needs(plans, data_dir, download_dir)
+    unknown = [p.name for p in plans if p.files is None]
+    lines = [
+        f"total: {len(plans)} build(s), {human_size(download)} to download, about {human_size(build)} for the "
+        f"builds and tarballs (estimated: twice the sources)"
+        + (f"; not counted, plan unknown: {', '.join(unknown)}" if unknown else "")
+    ]
+    for need in needs:
+        places = " and ".join(str(p) for p in need.where)
+        verdict = "fits" if need.fits else f"DOES NOT FIT: {human_size(need.needed - need.free)} short"
+        lines.append(f"  {places}: needs {human_size(need.needed)}, {human_size(need.free)} free: {verdict}")
+    return lines, all(need.fits for need in needs)
 
 
 def offline_hint(p: Plan, argv_hint: str) -> str:
@@ -340,6 +431,7 @@ def prepare(
     clean: bool = False,
     budget: float = REACH_SECONDS,
     is_stale: Callable[[CatalogEntry], bool] | None = None,
+    config: str | None = None,
 ) -> list[Plan]:
     """Plans for the entries that will run `tfds build` (an existing build is reused, so not those,
     unless `is_stale` says it no longer matches the builder or options: dsbuild.build.reuse).
@@ -354,7 +446,7 @@ def prepare(
         built = None if clean or not data_dir.is_dir() else find_built(data_dir, entry.name, entry.version)
         if built is not None and not (is_stale is not None and is_stale(entry)):
             continue
-        plans.append(plan(entry, download_dir, manual_dir))
+        plans.append(plan(entry, download_dir, manual_dir, config))
     check_reachable(plans, budget)
     return plans
 
