@@ -268,6 +268,11 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         from dsbuild.build.beam import check_request, collect_flags
 
         flags = collect_flags(args.beam_pipeline_options, args.beam_option)
+        from dsbuild.build.beam import refuse_if_not_beam
+
+        for entry in entries:  # read with ast, before Beam is imported or any child starts
+            if entry.source is not None:
+                refuse_if_not_beam(entry.name, entry.source.module, entry.source.class_name)
         beam = check_request(flags, max_examples_per_split=args.max_examples_per_split)
     tfds_options = TfdsOptions(
         register_checksums=args.register_checksums,
