@@ -10,6 +10,7 @@ every problem found is reported at once.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,12 @@ def find_builder_file(path: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    if not NAME_RE.match(path.name):
+        valid = valid_name(path.name)
+        raise UsageError(
+            f"no builder in folder {str(path)!r}, and {path.name!r} is not a valid dataset name (lower_snake_case, "
+            f"starting with a letter): rename the folder to {valid} and put {valid}.py (class {_camel(valid)}) in it"
+        )
     raise UsageError(
         f"no builder in folder {str(path)!r}: expected {candidates[1].name} "
         f"(or {candidates[0].name}) inside it, named after the folder"
@@ -131,9 +138,16 @@ def check_builder_file(module: Path) -> BuilderSource:
         expected = module.parent.name
     problems: list[str] = []
     if not NAME_RE.match(expected):
+        # The fix names a valid name, and the checks below give advice for that name, never the invalid one.
+        invalid, expected = expected, valid_name(expected)
+        folder = module.parent
+        rename = (
+            f"rename the folder to {expected} and the file to {expected}.py"
+            if folder.name == invalid
+            else f"rename the file to {expected}.py"
+        )
         problems.append(
-            f"{where}: dataset name {expected!r} is not valid; rename the file to lower_snake_case "
-            "starting with a letter (letters, digits and '_')"
+            f"{where}: dataset name {invalid!r} is not valid (lower_snake_case, starting with a letter): {rename}"
         )
     if not (module.parent / "__init__.py").is_file():
         problems.append(f"{where}: no __init__.py beside it; create an empty {module.parent / '__init__.py'}")
@@ -252,6 +266,13 @@ def _rename_fix(tree: ast.Module, class_name: str, expected: str, module: Path, 
     else:
         fix = f'add `name = "{expected}"` to class {class_name}'
     return f"{fix} or {_free_folder_fix(module, snake)}"
+
+
+def valid_name(name: str) -> str:
+    """A valid dataset name close to `name`: TFDS's snake case of it, other characters as '_'."""
+    snake = re.sub(r"[^a-z0-9_]+", "_", camelcase_to_snakecase(name.strip())).strip("_")
+    snake = re.sub(r"_+", "_", snake)
+    return snake if NAME_RE.match(snake) else f"ds_{snake}".rstrip("_")
 
 
 def _camel(snake: str) -> str:
