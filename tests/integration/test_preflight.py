@@ -135,10 +135,14 @@ def test_tfds_new_builder_plan_is_unknown_and_its_invented_host_fails_fast(tmp_p
     data_dir = tmp_path / "out"
     dry = build(folder, data_dir, "--dry-run")  # timeout=30: TimeoutExpired fails the test
     assert dry.returncode == 0, dry.stderr
-    assert f"tiny_shapes: the plan is unknown: {folder / 'checksums.tsv'} lists no files (only comments" in dry.stdout
+    assert (
+        f"tiny_shapes 1.0.0: the plan is unknown: {folder / 'checksums.tsv'} lists no files (only comments"
+        in dry.stdout
+    )
     assert "downloads nothing" not in dry.stdout
     assert "URLs in its source: https://todo-data-url" in dry.stdout
     assert "host todo-data-url does not answer" in dry.stdout
+    assert "not counted, plan unknown: tiny_shapes" in dry.stdout  # the totals say what they leave out
 
     out = build(folder, data_dir)
     assert out.returncode == 1, out.stderr
