@@ -306,7 +306,7 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         totals, fits = preflight.describe_totals(plans, data_dir, download_dir)
         if args.dry_run:
             for plan in plans:
-                print("\n".join(preflight.describe(plan, download_dir)))
+                print("\n".join(preflight.describe(plan)))
             skipped = sorted({e.name for e in entries} - {p.name for p in plans})
             if skipped:
                 print(f"already built (reused, nothing to download): {', '.join(skipped)}")

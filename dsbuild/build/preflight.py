@@ -310,20 +310,12 @@ def check_reachable(plans: Sequence[Plan], budget: float = REACH_SECONDS) -> Non
         p.unreachable = {host: down[host] for host in hosts if host in down}
 
 
-def free_bytes(path: Path) -> int:
-    """Free space where `path` is or would be created."""
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free
-
-
 def header(p: Plan) -> str:
     """`NAME VERSION` and the config built, as each plan starts."""
     return f"{p.name} {p.version}" + (f" (config {p.config})" if p.config else "")
 
 
-def describe(p: Plan, download_dir: Path) -> list[str]:
+def describe(p: Plan) -> list[str]:
     """The plan as lines for the console."""
     if p.files is None:
         lines = [f"{header(p)}: the plan is unknown: {p.unknown_why}"]
@@ -336,9 +328,8 @@ def describe(p: Plan, download_dir: Path) -> list[str]:
     total = sum(f.size for f in p.files)
     lines = [
         f"{header(p)}: {len(p.files)} source file(s) listed, {human_size(total)}; "
-        f"{len(p.present)} already present, {len(p.missing)} to download ({human_size(p.missing_bytes)}); "
-        f"free in {download_dir}: {human_size(free_bytes(download_dir))}"
-    ]
+        f"{len(p.present)} already present, {len(p.missing)} to download ({human_size(p.missing_bytes)})"
+    ]  # free space: once, per file system, in the totals (describe_totals)
     for f in p.files:
         where = f"present: {p.present[f.url]}" if f.url in p.present else "to download"
         lines.append(f"  {f.url} ({human_size(f.size)}) {where}")
