@@ -93,6 +93,11 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print what each build would download, what is already present and whether hosts answer; build nothing",
     )
+    out.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 (building nothing) when the downloads and builds do not fit in the free disk space",
+    )
     out.add_argument("--no-pack", action="store_true", help="stop after verifying the build")
     out.add_argument(
         "--force",
@@ -263,6 +268,11 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
         from dsbuild.build.beam import check_request, collect_flags
 
         flags = collect_flags(args.beam_pipeline_options, args.beam_option)
+        from dsbuild.build.beam import refuse_if_not_beam
+
+        for entry in entries:  # read with ast, before Beam is imported or any child starts
+            if entry.source is not None:
+                refuse_if_not_beam(entry.name, entry.source.module, entry.source.class_name)
         beam = check_request(flags, max_examples_per_split=args.max_examples_per_split)
     tfds_options = TfdsOptions(
         register_checksums=args.register_checksums,
@@ -277,17 +287,40 @@ def _run(args: argparse.Namespace, command: tuple[str, ...] = ()) -> int:
     if not args.register_checksums:
         # Before anything is written: an unreachable source fails in seconds with the offline recipe.
         from dsbuild.build import preflight
+        from dsbuild.build.reuse import judge
+
+        def is_stale(entry: CatalogEntry) -> bool:
+            options = {"file_format": args.file_format, "max_examples_per_split": args.max_examples_per_split}
+            return bool(judge(entry, data_dir, config=args.config, **options).stale)
 
         plans = preflight.prepare(
-            entries, data_dir, tfds_options.download_dir, tfds_options.manual_dir, clean=args.clean
+            entries,
+            data_dir,
+            tfds_options.download_dir,
+            tfds_options.manual_dir,
+            clean=args.clean,
+            is_stale=is_stale,
+            config=args.config,
         )
+        download_dir = tfds_options.download_dir or data_dir / "downloads"
+        totals, fits = preflight.describe_totals(plans, data_dir, download_dir)
         if args.dry_run:
-            download_dir = tfds_options.download_dir or data_dir / "downloads"
             for plan in plans:
-                print("\n".join(preflight.describe(plan, download_dir)))
+                print("\n".join(preflight.describe(plan)))
             skipped = sorted({e.name for e in entries} - {p.name for p in plans})
             if skipped:
                 print(f"already built (reused, nothing to download): {', '.join(skipped)}")
+            print("\n".join(totals))
+        if not fits:
+            from dsbuild.log import log
+
+            log.warning(
+                "warning: the downloads and builds may not fit in the free disk space{}",
+                "" if args.dry_run else ":\n" + "\n".join(totals),
+            )
+            if args.strict:
+                return 1
+        if args.dry_run:
             return 0
         preflight.check_sources(plans, entries)
     elif args.dry_run:

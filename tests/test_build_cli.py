@@ -144,3 +144,42 @@ def test_list_writes_nothing(tmp_path) -> None:
     out = subprocess.run([sys.executable, str(ROOT / "build.py"), "--list"], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_plan_follows_the_config_and_names_the_version(tmp_path: Path, capsys) -> None:
+    """Issue 22 item 10: coco's plan is armory's coco/2017 (5 files), --config 2014 another; NAME VERSION
+    heads each plan; totals end it. The offline host probe is bounded, nothing is written."""
+    code, out, err = run(["-ds", "coco", "--dry-run", "-o", str(tmp_path / "d")], capsys)
+    assert code == 0, err
+    assert "coco 1.1.0 (config 2017): 5 source file(s) listed" in out
+    assert "train2017.zip" in out and "2014" not in out and "panoptic" not in out
+    assert "\ntotal: 1 build(s), 25.2 GiB to download" in out
+    code, out, err = run(["-ds", "coco", "--config", "2014", "--dry-run", "-o", str(tmp_path / "d")], capsys)
+    assert code == 0, err
+    assert "coco 1.1.0 (config 2014): 7 source file(s) listed" in out and "2017" not in out
+    assert not (tmp_path / "d").exists()
+
+
+def test_dry_run_totals_warn_and_strict_fails_when_it_does_not_fit(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    from tests.helpers import EXAMPLE
+
+    folder = tmp_path / "src" / EXAMPLE.name
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    from dsbuild.sizes import human_size
+
+    huge = 1 << 50  # a pebibyte: no file system here has that free
+    (folder / "checksums.tsv").write_text(f"http://sources.example.invalid/big.bin\t{huge}\t{'0' * 64}\tbig.bin\n")
+    argv = ["-lcs", str(folder), "--dry-run", "-o", str(tmp_path / "d")]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert f"tiny_shapes 1.0.0: 1 source file(s) listed, {human_size(huge)}" in out
+    assert f"total: 1 build(s), {human_size(huge)} to download, about {human_size(2 * huge)} for the builds" in out
+    assert "DOES NOT FIT" in out
+    assert "warning: the downloads and builds may not fit in the free disk space" in err
+    code, out, err = run([*argv, "--strict"], capsys)
+    assert code == 1
+    code, out, err = run([*argv[:2], "--strict", "-o", str(tmp_path / "d")], capsys)  # a real build: refused first
+    assert code == 1 and "DOES NOT FIT" in err and "tfds output" not in err
+    assert not (tmp_path / "d").exists()

@@ -192,3 +192,28 @@ def test_our_snake_case_rule_is_tfds_own() -> None:
     names = [e.source.class_name for e in load_catalog().values() if e.source is not None]
     names += ["MNIST", "Cifar10Corrupted", "MNISTv2", "So2SAT", "A1B2", "HTTPServer2Data", "x", "XYZ", "Builder"]
     assert [camelcase_to_snakecase(n) for n in names] == [tfds_snake(n) for n in names]
+
+
+def test_an_invalid_folder_name_gets_a_valid_suggestion(tmp_path: Path) -> None:
+    """Issue 22 item 15: folder MyData2 is told to become my_data2/my_data2.py, a name the checks accept,
+    never MyData2.py; every suggestion that follows is for the valid name."""
+    from dsbuild.build.builders import valid_name
+    from dsbuild.paths import NAME_RE
+
+    folder = tmp_path / "MyData2"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    with pytest.raises(UsageError) as empty:
+        check_builder_path(folder)
+    assert "rename the folder to my_data2 and put my_data2.py (class MyData2) in it" in str(empty.value)
+    assert "MyData2.py" not in str(empty.value)
+
+    write_builder(folder, f"class TinyShapes(tfds.core.GeneratorBasedBuilder):\n    VERSION = '1.0.0'\n{METHODS}")
+    with pytest.raises(BuilderCheckError) as caught:
+        check_builder_path(folder)
+    text = "\n".join(caught.value.problems)
+    assert "rename the folder to my_data2 and the file to my_data2.py" in text
+    assert "not 'my_data2'; rename the class to MyData2" in text
+    assert '"MyData2"' not in text  # never `name = "MyData2"`, which is invalid too
+    for odd in ("MyData2", "2cool", "my-data", "__x", "A B"):
+        assert NAME_RE.match(valid_name(odd)), odd

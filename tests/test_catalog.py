@@ -138,7 +138,9 @@ def test_case_mistake_gets_a_close_match() -> None:
         lookup(load_catalog(), "Digit")
 
 
-def test_default_is_what_armory_testbeds_loader_requests(catalog) -> None:
+def test_default_is_the_builders_version_and_what_armory_testbeds_loader_requests(catalog) -> None:
+    """One default per folder: the class's VERSION (what -lcs and `tfds build` build too), which for every
+    builder folder is also the version armory-testbed's loader requests."""
     from dsbuild.armory.loaders import loader_requests
 
     requests = loader_requests()
@@ -147,16 +149,18 @@ def test_default_is_what_armory_testbeds_loader_requests(catalog) -> None:
     assert (entry.version, entry.default, entry.armory_version) == ("2.0.1", "2.0.1", "2.0.1")
     assert entry.buildable == ("1.0.0", "2.0.1")
     for name, entry in catalog.items():
-        if entry.source is not None and name in requests and not entry.default_reason:
-            assert entry.default == requests[name].version, name
+        if entry.source is not None:
+            assert entry.default == entry.version == entry.source.version, name
+            if name in requests:
+                assert entry.default == requests[name].version, name
 
 
 @pytest.mark.parametrize("spelling", ["carla_over_obj_det_dev:1.0.0", "carla_over_obj_det_dev-1.0.0"])
 def test_name_with_a_supported_version(catalog, spelling: str) -> None:
     entry = lookup(catalog, spelling)
     assert (entry.name, entry.version, entry.default) == ("carla_over_obj_det_dev", "1.0.0", "2.0.1")
-    assert not entry.needs_version_argument  # 1.0.0 is the class's VERSION: `tfds build FOLDER` builds it
-    assert lookup(catalog, "carla_over_obj_det_dev").needs_version_argument
+    assert entry.needs_version_argument  # 1.0.0 is older than the class's VERSION: built by name
+    assert not lookup(catalog, "carla_over_obj_det_dev").needs_version_argument
 
 
 def test_name_with_an_unsupported_version_lists_the_supported(catalog) -> None:
@@ -204,3 +208,36 @@ def test_a_version_needs_only_its_own_sources(catalog) -> None:
         entry = lookup(catalog, asked)
         assert [f.url.rsplit("/", 1)[-1] for f in listed_files(entry) or []] == [archive]
         assert rebuild_command(entry).endswith(command)
+
+
+@pytest.mark.parametrize("name", ["coco", "imagenette"])
+def test_config_sources_are_what_tfds_builders_download(name: str, tmp_path: Path) -> None:
+    """preflight.CONFIG_SOURCES (the files each config of a TFDS-core dataset needs) against what the
+    installed TFDS builder's _split_generators asks for, config by config, nothing downloaded."""
+    import tensorflow_datasets as tfds
+
+    from dsbuild.build.preflight import CONFIG_SOURCES
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.urls: set[str] = set()
+
+        def download_and_extract(self, urls):
+            if isinstance(urls, dict):
+                self.urls.update(urls.values())
+                return {key: tmp_path for key in urls}
+            self.urls.add(urls)
+            return tmp_path
+
+        download = download_and_extract
+
+        def extract(self, path):
+            return tmp_path
+
+    table = CONFIG_SOURCES[name]
+    configs = [c.name for c in tfds.builder_cls(name).BUILDER_CONFIGS]
+    assert sorted(table) == sorted(configs)
+    for config in configs:
+        recorder = Recorder()
+        tfds.builder(f"{name}/{config}", data_dir=tmp_path)._split_generators(recorder)
+        assert {u.rsplit("/", 1)[-1] for u in recorder.urls} == table[config], config

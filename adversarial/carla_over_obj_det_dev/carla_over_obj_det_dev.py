@@ -31,10 +31,10 @@ def _max_depth_perturb_meters(file_name: str) -> float:
 class CarlaOverObjDetDev(carla.CarlaOverheadGreenScreenFamily, tfds.core.GeneratorBasedBuilder):
     """CARLA overhead-view green-screen images (dev), RGB + depth + patch metadata, 960x1280."""
 
-    # TFDS generates only VERSION and the highest supported version. build.py builds 2.0.1 by default
-    # (armory-testbed's loader asks for it); `-ds carla_over_obj_det_dev:1.0.0` builds the Eval6 one.
-    VERSION = tfds.core.Version("1.0.0")
-    SUPPORTED_VERSIONS = [tfds.core.Version("2.0.1")]
+    # 2.0.1 is what armory-testbed's loader asks for, and the default however the folder is built
+    # (-ds, -lcs, `tfds build`); `build.py -ds carla_over_obj_det_dev:1.0.0` builds the Eval6 one.
+    VERSION = tfds.core.Version("2.0.1")
+    SUPPORTED_VERSIONS = [tfds.core.Version("1.0.0")]
     RELEASE_NOTES = {
         "1.0.0": "Eval6: overhead-perspective images (from CarlaObjDetDev)",
         "2.0.0": "Eval7 overhead images; patches on sidewalk/street limited to +-0.03 m depth perturbation, "

@@ -1,4 +1,4 @@
-"""Offline builds of carla_over_obj_det_dev 1.0.0 (the class's VERSION) and 2.0.1 (build.py's default) from dummy_data."""
+"""Offline builds of carla_over_obj_det_dev 2.0.1 (the class's VERSION, the default) and 1.0.0 from dummy_data."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import unittest
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
+
+from dsbuild.build.older_version import generate_as
 
 from . import carla_over_obj_det_dev as builder_module
 
@@ -31,13 +33,22 @@ def _download_urls_of(builder: tfds.core.DatasetBuilder) -> set[str]:
 
 
 class CarlaOverObjDetDevTest(tfds.testing.DatasetBuilderTestCase):
-    """The class's VERSION 1.0.0 (armory tfdsv4): no max_depth_perturb_meters."""
+    """Version 1.0.0 (armory tfdsv4): no max_depth_perturb_meters. Older than VERSION, so TFDS generates it
+    only as the child of `build.py -ds carla_over_obj_det_dev:1.0.0` does: made the class's VERSION."""
 
     DATASET_CLASS = builder_module.CarlaOverObjDetDev
+    VERSION = "1.0.0"
     SPLITS = {_SPLIT: 2}
     DL_EXTRACT_RESULT = _TREE
 
-    def test_default_version_reads_its_archive(self) -> None:
+    @classmethod
+    def setUpClass(cls) -> None:
+        as_older = generate_as(builder_module.CarlaOverObjDetDev, "1.0.0")
+        as_older.__enter__()
+        cls.addClassCleanup(as_older.__exit__, None, None, None)
+        super().setUpClass()
+
+    def test_older_version_reads_its_archive(self) -> None:
         self.assertEqual(str(self.builder.version), "1.0.0")
         self.assertNotIn("max_depth_perturb_meters", self.builder.info.features["patch_metadata"])
         self.assertEqual(_download_urls_of(self.builder), {builder_module._URLS["1.0.0"]})
@@ -67,10 +78,9 @@ class CarlaOverObjDetDevTest(tfds.testing.DatasetBuilderTestCase):
 
 
 class CarlaOverObjDetDev201Test(tfds.testing.DatasetBuilderTestCase):
-    """Version 2.0.1 (armory-testbed's, build.py's default): adds max_depth_perturb_meters, reads the 2.0.1 archive."""
+    """Version 2.0.1 (the class's VERSION, armory-testbed's): adds max_depth_perturb_meters, reads the 2.0.1 archive."""
 
     DATASET_CLASS = builder_module.CarlaOverObjDetDev
-    VERSION = "2.0.1"
     SPLITS = {_SPLIT: 2}
     DL_EXTRACT_RESULT = _TREE
 

@@ -8,12 +8,14 @@ refusing a builder that would ignore them. Beam is imported only when Beam optio
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import logging
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +102,32 @@ def pipeline_options(flags: Sequence[str]) -> Any:
     return options
 
 
+@contextlib.contextmanager
+def _beam_logging_to_debug() -> Iterator[None]:
+    """Beam logs warnings at import through the root logger ("apitools not found ..."), which Python
+    prints on stderr when nothing handles them: while Beam is imported here, they go to our debug log."""
+    from dsbuild.log import log
+
+    class ToDebug(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            log.debug("Apache Beam: {}", record.getMessage())
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [ToDebug()]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+
+
 def describe(flags: Sequence[str]) -> BeamSettings:
     """Check `flags` and say which runner will run and with how many workers."""
+    with _beam_logging_to_debug():
+        return _describe(flags)
+
+
+def _describe(flags: Sequence[str]) -> BeamSettings:
     from apache_beam.options.pipeline_options import DirectOptions, PortableOptions, StandardOptions
 
     options = pipeline_options(flags)
@@ -161,11 +187,126 @@ def worker_env(target: str, environ: Mapping[str, str] | None = None) -> dict[st
     return env
 
 
+# Bases that say "Beam" by name, and the builder methods whose Beam use makes a Beam dataset.
+_BEAM_BASES = frozenset({"BeamBasedBuilder", "BeamCapable"})
+_GENERATING_METHODS = frozenset({"_generate_examples", "_split_generators", "_build_pcollection"})
+_TFDS_BASES = frozenset({"GeneratorBasedBuilder", "DatasetBuilder", "object", "ABC"})
+
+
+def _mentions_beam(node: ast.AST) -> bool:
+    """`beam`, `apache_beam` or `lazy_imports.apache_beam` anywhere under `node`."""
+    return any(
+        (isinstance(n, ast.Name) and n.id in ("beam", "apache_beam"))
+        or (isinstance(n, ast.Attribute) and n.attr == "apache_beam")
+        or (isinstance(n, ast.alias) and n.name.split(".")[0] == "apache_beam")
+        for n in ast.walk(node)
+    )
+
+
+class _Module:
+    """One parsed module: its classes, and where its imported names come from (for bases)."""
+
+    def __init__(self, path: Path) -> None:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        self.classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+        self.imports: dict[str, str] = {}  # local name -> dotted module or module.Class
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else ""
+
+    def resolve(self, base: ast.expr, depth: int) -> tuple[ast.ClassDef, _Module] | None:
+        """The class a base names, in this file or in one of this project's modules (read, not imported)."""
+        if isinstance(base, ast.Name) and base.id in self.classes:
+            return self.classes[base.id], self
+        dotted = ""
+        if isinstance(base, ast.Name):
+            dotted = self.imports.get(base.id, "")
+        elif isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name):
+            module = self.imports.get(base.value.id, "")
+            dotted = f"{module}.{base.attr}" if module else ""
+        module_name, _, class_name = dotted.rpartition(".")
+        if depth > 3 or not module_name.startswith("dsbuild."):
+            return None
+        path = Path(__file__).resolve().parents[2].joinpath(*module_name.split(".")).with_suffix(".py")
+        if not path.is_file():
+            return None
+        other = _Module(path)
+        return (other.classes[class_name], other) if class_name in other.classes else None
+
+
+def class_uses_beam(cls: ast.ClassDef, module: _Module, depth: int = 0) -> bool | None:
+    """True: TFDS would generate `cls` on Beam (a Beam base or marker, or a generating method that builds
+    a `beam.PTransform`); False: it cannot; None: a base from elsewhere decides (the child finds out)."""
+    if any(_base(b) in _BEAM_BASES for b in cls.bases):
+        return True
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "BEAM_CAPABLE" for t in stmt.targets):
+            return bool(isinstance(stmt.value, ast.Constant) and stmt.value.value)
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in _GENERATING_METHODS and _mentions_beam(stmt):
+            return True
+    verdict: bool | None = False
+    for base in cls.bases:
+        name = _base(base)
+        if name in _TFDS_BASES:
+            continue
+        resolved = module.resolve(base, depth)
+        found = None
+        if resolved is not None and resolved[0] is not cls:
+            found = class_uses_beam(resolved[0], resolved[1], depth + 1)
+        if found:
+            return True
+        if found is None:
+            verdict = None
+    return verdict
+
+
+def _base(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def source_uses_beam(module: Path, class_name: str) -> bool | None:
+    """class_uses_beam for the builder class `class_name` of a builder file, read with `ast` (nothing imported)."""
+    parsed = _Module(module)
+    return class_uses_beam(parsed.classes[class_name], parsed) if class_name in parsed.classes else None
+
+
+def refuse_if_not_beam(name: str, module: Path, class_name: str) -> None:
+    """UsageError, in the parent before any child starts, for a builder that visibly cannot use Beam."""
+    if source_uses_beam(module, class_name) is False:
+        raise UsageError(
+            f"{name} cannot run on Apache Beam ({module.name}: class {class_name} generates in one process: its "
+            "_generate_examples returns no beam.PTransform and it derives from no Beam builder; TFDS would "
+            "ignore the Beam options): build it without Beam options"
+        )
+
+
 def is_beam_capable(builder_cls: type) -> bool:
-    """Declares BEAM_CAPABLE (dsbuild.families.beam_support.BeamCapable), or is a legacy TFDS BeamBasedBuilder."""
+    """In the child: what TFDS generates on Beam. A legacy BeamBasedBuilder, the BEAM_CAPABLE marker
+    (dsbuild.families.beam_support.BeamCapable), or a class whose generating methods build a
+    `beam.PTransform` (TFDS's documented way), in its own source or a base's."""
+    import inspect
+
     import tensorflow_datasets as tfds
 
-    return bool(getattr(builder_cls, "BEAM_CAPABLE", False)) or issubclass(builder_cls, tfds.core.BeamBasedBuilder)
+    if getattr(builder_cls, "BEAM_CAPABLE", False) or issubclass(builder_cls, tfds.core.BeamBasedBuilder):
+        return True
+    for klass in builder_cls.__mro__:
+        if klass.__module__.startswith(("tensorflow_datasets.", "builtins", "abc")):
+            continue
+        try:
+            node = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0]
+        except (OSError, TypeError, SyntaxError, IndexError):
+            continue
+        if isinstance(node, ast.ClassDef) and any(
+            isinstance(stmt, ast.FunctionDef) and stmt.name in _GENERATING_METHODS and _mentions_beam(stmt)
+            for stmt in node.body
+        ):
+            return True
+    return False
 
 
 def install_child_hook(flags: Sequence[str], result: Path) -> None:

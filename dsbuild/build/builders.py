@@ -37,18 +37,17 @@ class BuilderSource:
     class_name: str
     version: str
     supported_versions: tuple[str, ...] = ()  # SUPPORTED_VERSIONS, besides VERSION
-    default_version: str | None = None  # "Default version: X.Y.Z" in the module docstring, with
-    default_reason: str = ""  # the reason given after it (build.py --list shows both)
     configs: tuple[str, ...] | None = ()  # BUILDER_CONFIGS names; None when not literal (TFDS checks)
 
     @property
     def versions(self) -> tuple[str, ...]:
-        """Every version `tfds build` will generate: VERSION, and the highest of SUPPORTED_VERSIONS if higher.
+        """Every buildable version, lowest first: VERSION (the default) and SUPPORTED_VERSIONS.
 
-        TFDS refuses to generate any other supported version ("too old"); those stay readable only.
+        TFDS itself generates only VERSION and the highest one ("too old" for the rest); the
+        `tfds build` child builds an older one by making it the class's VERSION in that process
+        only (`dsbuild.build.older_version`).
         """
-        highest = max((self.version, *self.supported_versions), key=_version_key)
-        return (self.version,) if highest == self.version else (self.version, highest)
+        return tuple(sorted({self.version, *self.supported_versions}, key=_version_key))
 
     @property
     def folder(self) -> Path:
@@ -73,6 +72,12 @@ def find_builder_file(path: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    if not NAME_RE.match(path.name):
+        valid = valid_name(path.name)
+        raise UsageError(
+            f"no builder in folder {str(path)!r}, and {path.name!r} is not a valid dataset name (lower_snake_case, "
+            f"starting with a letter): rename the folder to {valid} and put {valid}.py (class {_camel(valid)}) in it"
+        )
     raise UsageError(
         f"no builder in folder {str(path)!r}: expected {candidates[1].name} "
         f"(or {candidates[0].name}) inside it, named after the folder"
@@ -124,15 +129,6 @@ def _supported_versions(cls: ast.ClassDef) -> tuple[tuple[str, ...], str | None]
     return (), None
 
 
-_DEFAULT_VERSION_RE = re.compile(r"^Default version: (?P<version>\d+\.\d+\.\d+)\b[\s:;,.-]*(?P<reason>.*)$", re.M)
-
-
-def _default_version(tree: ast.Module) -> tuple[str | None, str]:
-    """A builder overrides armory's requested version only with a stated reason in its docstring."""
-    match = _DEFAULT_VERSION_RE.search(ast.get_docstring(tree) or "")
-    return (match["version"], match["reason"].strip()) if match else (None, "")
-
-
 def check_builder_file(module: Path) -> BuilderSource:
     """Check one builder module; raise BuilderCheckError listing every problem."""
     where = str(module)
@@ -142,9 +138,16 @@ def check_builder_file(module: Path) -> BuilderSource:
         expected = module.parent.name
     problems: list[str] = []
     if not NAME_RE.match(expected):
+        # The fix names a valid name, and the checks below give advice for that name, never the invalid one.
+        invalid, expected = expected, valid_name(expected)
+        folder = module.parent
+        rename = (
+            f"rename the folder to {expected} and the file to {expected}.py"
+            if folder.name == invalid
+            else f"rename the file to {expected}.py"
+        )
         problems.append(
-            f"{where}: dataset name {expected!r} is not valid; rename the file to lower_snake_case "
-            "starting with a letter (letters, digits and '_')"
+            f"{where}: dataset name {invalid!r} is not valid (lower_snake_case, starting with a letter): {rename}"
         )
     if not (module.parent / "__init__.py").is_file():
         problems.append(f"{where}: no __init__.py beside it; create an empty {module.parent / '__init__.py'}")
@@ -191,12 +194,6 @@ def check_builder_file(module: Path) -> BuilderSource:
             problems.append(f"{where}:{cls.node.lineno}: {problem}")
         literal = literal_config_names(cls.node)
         configs = tuple(literal) if literal is not None else None
-    default_version, default_reason = _default_version(tree)
-    if default_version is not None and version is not None and default_version not in (version, *supported):
-        problems.append(
-            f"{where}: docstring names default version {default_version}, which the builder does not build "
-            f"(VERSION {version}, SUPPORTED_VERSIONS {list(supported)})"
-        )
     if problems:
         raise BuilderCheckError(problems)
     assert version is not None
@@ -206,8 +203,6 @@ def check_builder_file(module: Path) -> BuilderSource:
         class_name=class_name,
         version=version,
         supported_versions=supported,
-        default_version=default_version,
-        default_reason=default_reason,
         configs=configs,
     )
 
@@ -271,6 +266,13 @@ def _rename_fix(tree: ast.Module, class_name: str, expected: str, module: Path, 
     else:
         fix = f'add `name = "{expected}"` to class {class_name}'
     return f"{fix} or {_free_folder_fix(module, snake)}"
+
+
+def valid_name(name: str) -> str:
+    """A valid dataset name close to `name`: TFDS's snake case of it, other characters as '_'."""
+    snake = re.sub(r"[^a-z0-9_]+", "_", camelcase_to_snakecase(name.strip())).strip("_")
+    snake = re.sub(r"_+", "_", snake)
+    return snake if NAME_RE.match(snake) else f"ds_{snake}".rstrip("_")
 
 
 def _camel(snake: str) -> str:

@@ -6,9 +6,10 @@ datasets armory uses, built by TFDS's own builders at the version the pinned
 TFDS builds.
 
 Each entry can build one or more versions (a builder's VERSION plus its
-SUPPORTED_VERSIONS). The default is the version the installed armory-testbed's
-loader requests, read from its files at run time (`dsbuild.armory.loaders`),
-unless the builder's docstring says `Default version: X.Y.Z` with a reason.
+SUPPORTED_VERSIONS). The default is the class's VERSION, so `-ds NAME`, `-lcs
+FOLDER` and a plain `tfds build FOLDER` build the same version; the version the
+installed armory-testbed's loader requests is read from its files at run time
+(`dsbuild.armory.loaders`) and shown beside it.
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ class CatalogEntry:
     source: BuilderSource | None = None  # None: built by TFDS's own registered builder
     problems: tuple[str, ...] = ()  # a builder folder that fails the checks: reported when it is asked for
     versions: tuple[str, ...] = ()  # every buildable version (empty: just `version`)
-    default_version: str = ""  # empty: `version`
-    default_reason: str = ""  # why the default is not armory's requested version
+    armory_config: str | None = None  # the config armory-testbed's loader requests, if it names one
+
+    @property
+    def default_config(self) -> str | None:
+        """The config built without --config: armory's for a TFDS-core dataset (TFDS would build every
+        config, e.g. all of coco's 63 GiB for the 2017 one armory reads); None: the builder's own choice."""
+        return self.armory_config if self.category == TFDS_CORE else None
 
     @property
     def buildable(self) -> tuple[str, ...]:
@@ -44,7 +50,8 @@ class CatalogEntry:
 
     @property
     def default(self) -> str:
-        return self.default_version or self.version
+        """The builder's VERSION (what `tfds build FOLDER` builds); TFDS core: the version TFDS builds."""
+        return self.source.version if self.source else self.version
 
     @property
     def needs_version_argument(self) -> bool:
@@ -78,28 +85,8 @@ def _armory_versions() -> dict[str, str]:
     return {name: request.version for name, request in loader_requests().items()}
 
 
-def choose_default(source: BuilderSource, armory_version: str | None) -> str:
-    """The builder's stated default, else armory's requested version if buildable, else VERSION."""
-    if source.default_version:
-        return source.default_version
-    if armory_version in source.versions:
-        return armory_version
-    return source.version
-
-
 def _folder_entry(source: BuilderSource, category: str, armory_version: str | None) -> CatalogEntry:
-    default = choose_default(source, armory_version)
-    reason = source.default_reason if source.default_version and default != armory_version else ""
-    return CatalogEntry(
-        source.name,
-        category,
-        default,
-        armory_version,
-        source,
-        versions=source.versions,
-        default_version=default,
-        default_reason=reason,
-    )
+    return CatalogEntry(source.name, category, source.version, armory_version, source, versions=source.versions)
 
 
 def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
@@ -134,9 +121,18 @@ def scan_builder_folders(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
 
 def load_catalog(root: Path = PROJECT_ROOT) -> dict[str, CatalogEntry]:
     """All supported datasets by name; armory's folders shadow TFDS-core builders of the same name."""
-    armory = _armory_versions()
+    from dsbuild.armory.loaders import loader_requests
+
+    requests = loader_requests()
     catalog = {
-        name: CatalogEntry(name, TFDS_CORE, version, armory.get(name)) for name, version in TFDS_CORE_DATASETS.items()
+        name: CatalogEntry(
+            name,
+            TFDS_CORE,
+            version,
+            requests[name].version if name in requests else None,
+            armory_config=requests[name].config if name in requests else None,
+        )
+        for name, version in TFDS_CORE_DATASETS.items()
     }
     catalog.update(scan_builder_folders(root))
     return dict(sorted(catalog.items()))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsbuild.artifact.built_dataset import find_built
+from dsbuild.build.reuse import builder_changed
 from dsbuild.errors import NotBuiltError
 from dsbuild.paths import tarball_name
 
@@ -32,28 +33,36 @@ def versions_cell(entry: CatalogEntry) -> str:
 def list_lines(catalog: Mapping[str, CatalogEntry], data_dir: Path) -> list[str]:
     """The --list table, one aligned line per dataset under a header, notes, then the data dir.
 
-    BUILT and TARBALL are about the default version. ARMORY is the version the
+    BUILT and TARBALL are about the default version; BUILT is "stale" when the build here was packed
+    from other builder sources than the folder holds now (dsbuild.build.reuse). ARMORY is the version the
     installed armory-testbed's loader requests ("-": it has no loader for it).
     """
     rows = [("NAME", "CATEGORY", "VERSIONS", "ARMORY", "BUILT", "TARBALL")]
     notes: list[str] = []
+    stale: list[str] = []
     for entry in catalog.values():
         built, tarball = built_status(data_dir, entry)
         armory = entry.armory_version or "-"
+        changed = builder_changed(entry, data_dir) if built else None
+        if changed is not None:
+            assert entry.source is not None
+            stale.append(f"  {entry.name} {entry.version}: {changed} (build.py -ds {entry.name} builds it again)")
         rows.append(
             (
                 entry.name,
                 entry.category,
                 versions_cell(entry),
                 armory,
-                "yes" if built else "no",
+                ("stale" if changed is not None else "yes") if built else "no",
                 "yes" if tarball else "no",
             )
         )
-        if entry.default_reason:
-            notes.append(f"  {entry.name}: default {entry.default}, armory asks {armory}: {entry.default_reason}")
+        if entry.armory_version not in (None, entry.default):
+            notes.append(f"  {entry.name}: default {entry.default}, armory asks {armory}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     if notes:
-        lines += ["", "default differs from armory's on purpose:", *notes]
+        lines += ["", "default (the builder's VERSION) differs from what armory asks for:", *notes]
+    if stale:
+        lines += ["", "stale: built here from another builder source than the folder's now:", *stale]
     return [*lines, "", "* default version (`build.py -ds NAME:VERSION` builds another)", f"data dir: {data_dir}"]

@@ -26,6 +26,7 @@ from dsbuild.artifact.tarball import PackResult, pack
 from dsbuild.build.beam import worker_env
 from dsbuild.build.builders import check_builder_path
 from dsbuild.build.catalog import CatalogEntry, lookup
+from dsbuild.build.reuse import Verdict, judge
 from dsbuild.build.tfds_build import (
     TfdsOptions,
     VerifyRequest,
@@ -143,13 +144,14 @@ def _run_build(entry: CatalogEntry, options: BuildOptions) -> BuiltDataset:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log_path = log_dir(data_dir) / f"build-{entry.name}-{stamp}-{os.getpid()}.log"
     sys_path = None
+    imports = None
     if entry.needs_version_argument:
         assert entry.source is not None
         target, imports, sys_path = versioned_target(entry.source.module, entry.name, entry.version)
         cmd = tfds_command(target, data_dir, tfds_options, imports=imports)
     else:
         cmd = tfds_command(entry.tfds_target, data_dir, tfds_options)
-    verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all)
+    verify = VerifyRequest(data_dir, entry.name, entry.version, options.verify_all, generate_as_module=imports)
     beam_flags = tfds_options.beam_flags
     env = worker_env(entry.tfds_target) if beam_flags else None
     seconds = run_tfds_build(
@@ -175,6 +177,11 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
     start = time.monotonic()
     data_dir = options.data_dir
     _check_cancel(cancel, entry.name)
+    if options.tfds.config is None and entry.default_config is not None:
+        options = replace(options, tfds=replace(options.tfds, config=entry.default_config))
+        log.info(
+            "{}: building config {}, the one armory reads (--config NAME for another)", entry.name, entry.default_config
+        )
     log.info("building {} {} ({})", entry.name, entry.version, entry.category)
     with dataset_lock(data_dir, entry.name):
         remove_stale_temp_files(data_dir / tarball_name(entry.name, entry.version))
@@ -183,12 +190,32 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             clean(data_dir, entry.name, entry.version)
         built = find_built(data_dir, entry.name, entry.version)
         reused = built is not None and (options.tfds.config is None or options.tfds.config in built.configs)
+        repack = False
+        verdict = Verdict(False)
         if reused:
             assert built is not None
-            log.info(
-                "reusing the existing build {} (use --clean to build fresh)", ", ".join(map(str, built.version_dirs))
-            )
-        else:
+            verdict = reuse_verdict(entry, options)
+            where = ", ".join(map(str, built.version_dirs))
+            if verdict.stale:
+                log.warning(
+                    "{} {}: not reusing the existing build {}: {}; building it again",
+                    entry.name,
+                    entry.version,
+                    where,
+                    "; ".join(verdict.stale),
+                )
+                built.remove()
+                reused = False
+            elif verdict.known:
+                repack = verdict.repack
+                log.info("reusing the existing build {}: same builder source and options (--clean builds fresh)", where)
+            else:
+                log.info(
+                    "reusing the existing build {} without comparing it with the builder: {} (--clean builds fresh)",
+                    where,
+                    verdict.why,
+                )
+        if not reused:
             built = _run_build(entry, options)
         _check_cancel(cancel, entry.name)
         if reused:
@@ -199,7 +226,7 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
         _check_cancel(cancel, entry.name)
         if not options.pack:
             return BuildOutcome(entry.name, built.version, reused, None, False, time.monotonic() - start)
-        record = up_to_date_record(data_dir, built) if reused else None
+        record = up_to_date_record(data_dir, built) if reused and not repack else None
         if record is not None:
             log.debug("tarball {} is up to date", data_dir / record.tarball)
             return BuildOutcome(
@@ -212,8 +239,12 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
                 tarball=data_dir / record.tarball,
                 checksum_file=data_dir / record.file_name,
             )
-        # Only a build made in this run has a known provenance; a reused one may not match these options.
+        # A build made in this run has a known provenance; a reused one repacked at another compression level
+        # keeps its recorded one. Any other reused build may not match these options.
         provenance = None if reused else _provenance(entry, options)
+        if repack and verdict.provenance is not None:
+            recorded = verdict.provenance
+            provenance = {**recorded, "options": {**recorded["options"], "compression_level": options.compresslevel}}
         packed = pack(
             data_dir,
             built.name,
@@ -233,6 +264,19 @@ def build_one(entry: CatalogEntry, options: BuildOptions, cancel: threading.Even
             tarball=packed.tarball,
             checksum_file=packed.checksum_file,
         )
+
+
+def reuse_verdict(entry: CatalogEntry, options: BuildOptions) -> Verdict:
+    """Whether `entry`'s existing build in the data dir matches the builder and these options."""
+    tfds = options.tfds
+    return judge(
+        entry,
+        options.data_dir,
+        config=tfds.config,
+        file_format=tfds.file_format,
+        max_examples_per_split=tfds.max_examples_per_split,
+        compression_level=options.compresslevel,
+    )
 
 
 def _provenance(entry: CatalogEntry, options: BuildOptions) -> dict[str, Any]:

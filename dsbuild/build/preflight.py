@@ -1,7 +1,10 @@
 """Preflight: before `tfds build` starts, what a dataset will download and whether it can.
 
 The plan comes from the builder's `checksums.tsv` (TFDS core datasets: the
-list TFDS ships, which may name more files than one config downloads). A file
+list TFDS ships, which may name more files than one config downloads). No
+file, or one with no entries (only comments, as `tfds new` writes it), leaves
+the plan unknown: then the hosts of the URL literals in the builder's source
+(`source_urls`) are probed instead, so an invented host fails in seconds. A file
 counts as present when the download dir holds TFDS's copy of it or
 `--manual-dir` holds it under its file name, with the recorded size and
 sha256. For the files still missing, every source host gets one HTTP HEAD
@@ -11,15 +14,17 @@ fails in seconds instead of after TFDS's minutes of retries.
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import http.client
 import importlib.util
+import re
 import shlex
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,13 +54,45 @@ class SourceFile:
         return urlsplit(self.url).netloc
 
 
+# TFDS-core datasets whose configs download different files: config -> the file names it needs (checked
+# against TFDS's own builders by tests/test_catalog.py). Other configs share all of their dataset's files.
+CONFIG_SOURCES: dict[str, dict[str, frozenset[str]]] = {
+    "coco": {
+        "2014": frozenset(
+            f"{n}.zip"
+            for n in (
+                *("train2014", "val2014", "test2014", "test2015"),
+                *("annotations_trainval2014", "image_info_test2014", "image_info_test2015"),
+            )
+        ),
+        "2017": frozenset(
+            f"{n}.zip" for n in ("train2017", "val2017", "test2017", "annotations_trainval2017", "image_info_test2017")
+        ),
+        "2017_panoptic": frozenset(("train2017.zip", "val2017.zip", "panoptic_annotations_trainval2017.zip")),
+    },
+    "imagenette": {
+        "full-size": frozenset(("imagenette.tgz",)),
+        "320px": frozenset(("imagenette-320.tgz",)),
+        "160px": frozenset(("imagenette-160.tgz",)),
+        "full-size-v2": frozenset(("imagenette2.tgz",)),
+        "320px-v2": frozenset(("imagenette2-320.tgz",)),
+        "160px-v2": frozenset(("imagenette2-160.tgz",)),
+    },
+}
+
+
 @dataclass
 class Plan:
     """What one dataset's build needs from the network; `files` is None when nobody listed them."""
 
     name: str
     files: list[SourceFile] | None
+    version: str = ""
+    config: str | None = None  # the one config built (--config, or armory's for a TFDS-core dataset)
     present: dict[str, Path] = field(default_factory=dict)  # url -> the verified local copy
+    unknown_why: str = ""  # files is None: why the plan is unknown
+    source_urls: list[str] = field(default_factory=list)  # files is None: URL literals in the builder's source
+    manual: bool = False  # --manual-dir given: a plan-unknown builder may read its sources from it
     unreachable: dict[str, str] = field(default_factory=dict)  # host -> why
     wrong: dict[str, str] = field(default_factory=dict)  # url -> why the --manual-dir copy was refused
 
@@ -94,20 +131,70 @@ def _tfds_core_checksums(name: str) -> Path | None:
     return found[0] if found else None
 
 
-def listed_files(entry: CatalogEntry) -> list[SourceFile] | None:
-    """The source files `entry` lists, or None if it lists none (its downloads are unknown)."""
+def _checksums_path(entry: CatalogEntry) -> Path | None:
     if entry.source is not None:
-        path: Path | None = entry.source.folder / CHECKSUMS_FILE
-    elif entry.category == TFDS_CORE:
-        path = _tfds_core_checksums(entry.name)
-    else:
-        path = None
+        return entry.source.folder / CHECKSUMS_FILE
+    if entry.category == TFDS_CORE:
+        return _tfds_core_checksums(entry.name)
+    return None
+
+
+def unknown_reason(entry: CatalogEntry) -> str:
+    """Why `entry`'s plan is unknown (listed_files gave None)."""
+    path = _checksums_path(entry)
+    if path is None or not path.is_file():
+        return "no checksums.tsv lists its downloads"
+    return f"{path} lists no files (only comments, as `tfds new` writes it)"
+
+
+def listed_files(entry: CatalogEntry, config: str | None = None) -> list[SourceFile] | None:
+    """The source files `entry` (only `config`, when given) lists, or None if it lists none (unknown)."""
+    path = _checksums_path(entry)
     if path is None or not path.is_file():
         return None
-    files = parse_checksums(path.read_text(encoding="utf-8"))
+    files = parse_checksums(path.read_text(encoding="utf-8", errors="replace"))
+    if not files:
+        return None
     # A builder of several versions lists every version's sources; a build fetches only its own.
     others = [v for v in entry.buildable if v != entry.version]
-    return [f for f in files if entry.version in f.url or not any(v in f.url for v in others)]
+    files = [f for f in files if entry.version in f.url or not any(v in f.url for v in others)]
+    needed = CONFIG_SOURCES.get(entry.name, {}).get(config or "") if entry.category == TFDS_CORE else None
+    return files if needed is None else [f for f in files if f.url.rsplit("/", 1)[-1] in needed]
+
+
+_URL_RE = re.compile(r"^(?:https?|ftp)://[^\s/?#]+[^\s]*$")
+# Keyword arguments and names whose URLs are for people, not downloads (DatasetInfo's homepage, citations).
+_NOT_DOWNLOADS = {"homepage", "citation", "description", "license", "_homepage", "_citation", "_description"}
+MAX_SOURCE_URLS = 20
+
+
+def source_urls(module: Path) -> list[str]:
+    """URL literals in a builder module that may be downloads, in order, without importing it.
+
+    Docstrings and the values of `homepage=`, `citation=` and `_HOMEPAGE`-style names are left out.
+    """
+    try:
+        tree = ast.parse(module.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.keyword) and (node.arg or "").lower() in _NOT_DOWNLOADS:
+            skip.update(id(n) for n in ast.walk(node.value))
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id.lower() in _NOT_DOWNLOADS for t in node.targets
+        ):
+            skip.update(id(n) for n in ast.walk(node.value))
+    urls: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            value = node.value.strip()
+            if _URL_RE.match(value) and value not in urls:
+                urls.append(value)
+    return urls[:MAX_SOURCE_URLS]
 
 
 def _tfds_checksum_tag(sha256: str) -> str:
@@ -193,46 +280,57 @@ def check_hosts(urls: dict[str, str], budget: float = REACH_SECONDS) -> dict[str
     }
 
 
-def plan(entry: CatalogEntry, download_dir: Path, manual_dir: Path | None) -> Plan:
-    files = listed_files(entry)
-    result = Plan(entry.name, files)
+def plan(entry: CatalogEntry, download_dir: Path, manual_dir: Path | None, config: str | None = None) -> Plan:
+    config = config or entry.default_config
+    files = listed_files(entry, config)
+    result = Plan(entry.name, files, entry.version, config, manual=manual_dir is not None)
     if files:
         result.present = find_present(files, download_dir, manual_dir)
         result.wrong = manual_dir_mismatches(files, manual_dir, result.present)
+    elif files is None:
+        result.unknown_why = unknown_reason(entry)
+        result.source_urls = source_urls(entry.source.module) if entry.source is not None else []
     return result
 
 
+def _probe_urls(p: Plan) -> list[str]:
+    """The URLs whose hosts a plan needs: its missing files', or, plan unknown, its source's URL literals."""
+    return [f.url for f in p.missing] if p.files is not None else p.source_urls
+
+
 def check_reachable(plans: Sequence[Plan], budget: float = REACH_SECONDS) -> None:
-    """Fill each plan's `unreachable` with the hosts of its missing files that do not answer."""
+    """Fill each plan's `unreachable` with the hosts of its missing files (plan unknown: of the URLs
+    in its builder's source) that do not answer."""
     urls: dict[str, str] = {}
     for p in plans:
-        for f in p.missing:
-            urls.setdefault(f.host, f.url)
+        for url in _probe_urls(p):
+            urls.setdefault(urlsplit(url).netloc, url)
     down = check_hosts(urls, budget) if urls else {}
     for p in plans:
-        p.unreachable = {f.host: down[f.host] for f in p.missing if f.host in down}
+        hosts = [urlsplit(url).netloc for url in _probe_urls(p)]
+        p.unreachable = {host: down[host] for host in hosts if host in down}
 
 
-def free_bytes(path: Path) -> int:
-    """Free space where `path` is or would be created."""
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free
+def header(p: Plan) -> str:
+    """`NAME VERSION` and the config built, as each plan starts."""
+    return f"{p.name} {p.version}" + (f" (config {p.config})" if p.config else "")
 
 
-def describe(p: Plan, download_dir: Path) -> list[str]:
+def describe(p: Plan) -> list[str]:
     """The plan as lines for the console."""
     if p.files is None:
-        return [f"{p.name}: downloads not listed (no checksums file); the plan is unknown"]
+        lines = [f"{header(p)}: the plan is unknown: {p.unknown_why}"]
+        if p.source_urls:
+            lines.append(f"  URLs in its source: {', '.join(p.source_urls)}")
+        lines += [f"  host {host} does not answer: {why}" for host, why in p.unreachable.items()]
+        return lines
     if not p.files:
-        return [f"{p.name}: downloads nothing"]
+        return [f"{header(p)}: downloads nothing"]
     total = sum(f.size for f in p.files)
     lines = [
-        f"{p.name}: {len(p.files)} source file(s) listed, {human_size(total)}; "
-        f"{len(p.present)} already present, {len(p.missing)} to download ({human_size(p.missing_bytes)}); "
-        f"free in {download_dir}: {human_size(free_bytes(download_dir))}"
-    ]
+        f"{header(p)}: {len(p.files)} source file(s) listed, {human_size(total)}; "
+        f"{len(p.present)} already present, {len(p.missing)} to download ({human_size(p.missing_bytes)})"
+    ]  # free space: once, per file system, in the totals (describe_totals)
     for f in p.files:
         where = f"present: {p.present[f.url]}" if f.url in p.present else "to download"
         lines.append(f"  {f.url} ({human_size(f.size)}) {where}")
@@ -240,6 +338,60 @@ def describe(p: Plan, download_dir: Path) -> list[str]:
         lines.append(f"  host {host} does not answer: {why}")
     lines += [f"  refused: {why}" for why in p.wrong.values()]
     return lines
+
+
+@dataclass(frozen=True)
+class Need:
+    """Bytes needed on one file system against its free space."""
+
+    where: list[Path]
+    needed: int
+    free: int
+
+    @property
+    def fits(self) -> bool:
+        return self.needed <= self.free
+
+
+def _device(path: Path) -> tuple[int, Path]:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe.stat().st_dev, probe
+
+
+def disk_needs(plans: Sequence[Plan], data_dir: Path, download_dir: Path) -> tuple[int, int, list[Need]]:
+    """(bytes to download, bytes the builds need, per file system needs).
+
+    Downloads land in the download dir; each build and its tarball in the data dir, estimated at twice
+    its listed sources (the generated records are about the size of the sources, the tarball again).
+    Plans that are unknown count nothing.
+    """
+    download = sum(p.missing_bytes for p in plans if p.files)
+    build = 2 * sum(sum(f.size for f in p.files) for p in plans if p.files)
+    needs: dict[int, Need] = {}
+    for path, size in ((download_dir, download), (data_dir, build)):
+        dev, probe = _device(path)
+        old = needs.get(dev)
+        where = [*old.where, path] if old else [path]
+        needs[dev] = Need(where, (old.needed if old else 0) + size, shutil.disk_usage(probe).free)
+    return download, build, list(needs.values())
+
+
+def describe_totals(plans: Sequence[Plan], data_dir: Path, download_dir: Path) -> tuple[list[str], bool]:
+    """The totals line(s) that end a --dry-run, and whether everything fits."""
+    download, build, needs = disk_needs(plans, data_dir, download_dir)
+    unknown = [p.name for p in plans if p.files is None]
+    lines = [
+        f"total: {len(plans)} build(s), {human_size(download)} to download, about {human_size(build)} for the "
+        f"builds and tarballs (estimated: twice the sources)"
+        + (f"; not counted, plan unknown: {', '.join(unknown)}" if unknown else "")
+    ]
+    for need in needs:
+        places = " and ".join(str(p) for p in need.where)
+        verdict = "fits" if need.fits else f"DOES NOT FIT: {human_size(need.needed - need.free)} short"
+        lines.append(f"  {places}: needs {human_size(need.needed)}, {human_size(need.free)} free: {verdict}")
+    return lines, all(need.fits for need in needs)
 
 
 def offline_hint(p: Plan, argv_hint: str) -> str:
@@ -270,8 +422,11 @@ def prepare(
     *,
     clean: bool = False,
     budget: float = REACH_SECONDS,
+    is_stale: Callable[[CatalogEntry], bool] | None = None,
+    config: str | None = None,
 ) -> list[Plan]:
-    """Plans for the entries that will run `tfds build` (an existing build is reused, so not those).
+    """Plans for the entries that will run `tfds build` (an existing build is reused, so not those,
+    unless `is_stale` says it no longer matches the builder or options: dsbuild.build.reuse).
 
     Reads only; the reachability check of every missing file's host runs at once for all entries.
     """
@@ -280,9 +435,10 @@ def prepare(
     download_dir = download_dir if download_dir is not None else data_dir / "downloads"
     plans = []
     for entry in entries:
-        if not clean and data_dir.is_dir() and find_built(data_dir, entry.name, entry.version) is not None:
+        built = None if clean or not data_dir.is_dir() else find_built(data_dir, entry.name, entry.version)
+        if built is not None and not (is_stale is not None and is_stale(entry)):
             continue
-        plans.append(plan(entry, download_dir, manual_dir))
+        plans.append(plan(entry, download_dir, manual_dir, config))
     check_reachable(plans, budget)
     return plans
 
@@ -292,8 +448,25 @@ def check_sources(plans: Sequence[Plan], entries: Sequence[CatalogEntry]) -> Non
     by_name = {e.name: e for e in entries}
     # TFDS would take a wrong --manual-dir copy and fail on its checksum after minutes: refuse it now.
     blocked = [p for p in plans if p.missing and (p.unreachable or p.wrong)]
-    if blocked:
-        hints = "\n".join(offline_hint(p, rebuild_command(by_name[p.name])) for p in blocked)
+    # Plan unknown: hosts named in the builder's source that do not answer would cost minutes of TFDS
+    # retries. With --manual-dir the builder may not need them, so that is left to TFDS.
+    unknown = [p for p in plans if p.files is None and p.unreachable and not p.manual]
+    if blocked or unknown:
+        hints = [offline_hint(p, rebuild_command(by_name[p.name])) for p in blocked]
+        hints += [unknown_hint(p, by_name[p.name]) for p in unknown]
         raise SourcesUnreachableError(
-            f"{len(blocked)} dataset(s) cannot get their sources; nothing was built:\n{hints}"
+            f"{len(blocked) + len(unknown)} dataset(s) cannot get their sources; nothing was built:\n"
+            + "\n".join(hints)
         )
+
+
+def unknown_hint(p: Plan, entry: CatalogEntry) -> str:
+    """A plan-unknown builder whose source URLs do not answer: which, and what to do."""
+    where = str(entry.source.module) if entry.source is not None else entry.name
+    rows = "\n".join(f"    {host}: {why}" for host, why in p.unreachable.items())
+    return (
+        f"{p.name}: its downloads are not listed ({p.unknown_why}) and host(s) of the URLs in {where} "
+        f"do not answer:\n{rows}\n"
+        f"  fix the URLs (or list the sources in checksums.tsv: `{rebuild_command(entry)} --register-checksums` "
+        f"once online), or give the files with --manual-dir DIR if the builder reads them from there"
+    )

@@ -12,6 +12,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -150,6 +151,8 @@ class VerifyRequest:
     name: str
     version: str
     all_examples: bool = False
+    # A builder module to import and build `version` of as if it were the class's VERSION (older_version).
+    generate_as_module: str | None = None
 
 
 def child_command(
@@ -165,6 +168,8 @@ def child_command(
     }
     if beam_flags:
         request["beam_flags"] = list(beam_flags)
+    if verify.generate_as_module:
+        request["generate_as_module"] = verify.generate_as_module
     return [sys.executable, "-m", "dsbuild.build.tfds_child", "--verify", json.dumps(request), "--", *tfds_cmd[3:]]
 
 
@@ -212,7 +217,8 @@ def run_tfds_build(
         child_environment["PYTHONPATH"] = os.pathsep.join(
             p for p in (child_environment.get("PYTHONPATH"), str(sys_path)) if p
         )
-    log.info("running: {}", shlex.join(cmd))
+    # The internal child command is for the log file (its first line) and -v debug, not the console.
+    log.debug("running: {}", shlex.join(cmd))
     log.info("tfds output: {}", log_path)
     start = time.monotonic()
     with create_new(log_path) as log_file:
@@ -234,14 +240,14 @@ def run_tfds_build(
                 returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             stop_process_group(proc)
-            _clean_partial(dataset_dir, existed)
+            _clean_partial(dataset_dir, existed, log_path)
             raise BuildTimeoutError(
                 f"`tfds build` did not finish within --timeout {timeout:g} s; stopped it and removed its partial "
                 f"output. Full log: {log_path}"
             ) from None
         except BaseException:
             stop_process_group(proc)
-            _clean_partial(dataset_dir, existed)
+            _clean_partial(dataset_dir, existed, log_path)
             raise
         finally:
             with _RUNNING_LOCK:
@@ -250,14 +256,14 @@ def run_tfds_build(
     if returncode == BEAM_REFUSED and beam_flags and result.is_file():
         reason = result.read_text(encoding="utf-8")
         result.unlink()
-        _clean_partial(dataset_dir, existed)
+        _clean_partial(dataset_dir, existed, log_path)
         raise UsageError(reason)
     if returncode == VERIFY_FAILED and result.is_file():
         reason = result.read_text(encoding="utf-8")
         result.unlink()
         raise VerificationError(f"{reason}\nFull log: {log_path}")
     if returncode != 0:
-        _clean_partial(dataset_dir, existed)
+        _clean_partial(dataset_dir, existed, log_path)
         last = tail(log_path)
         raise BuildFailedError(
             f"`tfds build` failed with exit code {returncode}. Last {TAIL_LINES} lines of its output:\n"
@@ -268,8 +274,32 @@ def run_tfds_build(
     return elapsed
 
 
-def _clean_partial(dataset_dir: Path, existed: bool) -> None:
+# TFDS downloads each file into `<download dir>/.../<file>.tmp.<uuid hex>/` and logs this line first; a failed
+# or stopped download leaves that directory behind.
+_DOWNLOAD_TEMP = re.compile(r"Downloading \S+ into (/\S+?\.tmp\.[0-9a-f]{32})\.\.\.")
+
+
+def remove_download_temps(log_path: Path) -> list[Path]:
+    """Remove the download temp directories a failed `tfds build` logged (and its emptied per-dataset folder)."""
+    removed: list[Path] = []
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            found = {Path(m[1]) for line in f for m in [_DOWNLOAD_TEMP.search(line)] if m}
+    except OSError:
+        return removed
+    for temp in sorted(found):
+        if temp.is_dir() and not temp.is_symlink():
+            shutil.rmtree(temp, ignore_errors=True)
+            removed.append(temp)
+            with contextlib.suppress(OSError):
+                temp.parent.rmdir()  # only when empty: TFDS's per-dataset download folder
+    return removed
+
+
+def _clean_partial(dataset_dir: Path, existed: bool, log_path: Path | None = None) -> None:
     removed = remove_incomplete_dirs(dataset_dir)
+    if log_path is not None:
+        removed += remove_download_temps(log_path)
     if removed:
         log.info("removed partial build output: {}", ", ".join(str(p) for p in removed))
     if not existed and dataset_dir.is_dir() and not any(p.is_file() for p in dataset_dir.rglob("*")):

@@ -41,6 +41,12 @@ def main(argv: list[str]) -> int:
         except determinism.PatchPointMovedError as exc:
             Path(request["result"]).write_text(str(exc), encoding="utf-8")
             return VERIFY_FAILED
+    if request.get("generate_as_module"):
+        # An older supported version: TFDS generates only VERSION, so it becomes VERSION in this process.
+        from dsbuild.build.older_version import builder_class, generate_as
+
+        as_version = generate_as(builder_class(request["generate_as_module"], request["name"]), request["version"])
+        as_version.__enter__()  # held by this frame until the process ends (a dropped one restores VERSION)
     if request.get("beam_flags"):
         from dsbuild.build.beam import install_child_hook
 

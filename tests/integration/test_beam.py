@@ -31,6 +31,7 @@ from tests.beam_helpers import (
     prepare_builder,
 )
 from tests.helpers import EXAMPLE, FIXTURE_BUILDERS, ROOT, run_script
+from tests.integration.test_beam_ptransform import ptransform_builder
 
 pytestmark = pytest.mark.integration
 
@@ -204,18 +205,18 @@ def test_beam_options_for_a_builder_that_cannot_use_them(tmp_path: Path) -> None
 
 def test_unknown_beam_option(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
+    folder = str(ptransform_builder(tmp_path / "src"))  # a Beam builder: its options are checked next
     result = run_script(
-        "build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-pipeline-options", "direct_num_wrkers=2"
+        "build.py", "-lcs", folder, "-o", str(data_dir), "--beam-pipeline-options", "direct_num_wrkers=2"
     )
     _refused(result, data_dir, "unknown Beam option(s): direct_num_wrkers")
-    assert "running:" not in result.stderr  # no `tfds build` child was started
+    assert "tfds output:" not in result.stderr  # no `tfds build` child was started
 
 
 def test_bad_beam_option_value(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    result = run_script(
-        "build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir), "--beam-option", "direct_num_workers=two"
-    )
+    folder = str(ptransform_builder(tmp_path / "src"))
+    result = run_script("build.py", "-lcs", folder, "-o", str(data_dir), "--beam-option", "direct_num_workers=two")
     _refused(result, data_dir, "bad Beam option", "direct_num_workers")
 
 
@@ -227,7 +228,7 @@ def test_beam_option_that_is_not_key_value(tmp_path: Path) -> None:
 
 def test_beam_with_max_examples_per_split(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    args = ["-lcs", str(EXAMPLE), "-o", str(data_dir), "--max-examples-per-split", "1"]
+    args = ["-lcs", str(ptransform_builder(tmp_path / "src")), "-o", str(data_dir), "--max-examples-per-split", "1"]
     result = run_script("build.py", *args, "--beam-option", "runner=DirectRunner")
     _refused(result, data_dir, "--max-examples-per-split cannot be used with Beam options")
 

@@ -36,7 +36,11 @@ def test_example_builds_packs_and_prints_where(example_build) -> None:
     tarball = data_dir / "tiny_shapes-1.0.0.tar.gz"
     assert f"tarball:       {tarball}" in result.stdout
     assert f"checksum file: {data_dir / 'tiny_shapes-1.0.0.json'}" in result.stdout
-    assert "running: " in result.stderr and "--data_dir" in result.stderr  # the exact command is logged
+    # The exact internal command goes to the log file (and -v debug), not to the console at info level.
+    assert "running: " not in result.stderr and "tfds_child" not in result.stderr
+    (log,) = (data_dir / "_logs").glob("build-tiny_shapes-*.log")
+    first = log.read_text().splitlines()[0]
+    assert first.startswith("$ ") and "dsbuild.build.tfds_child" in first and f"--data_dir={data_dir}" in first
 
 
 def test_gnu_tar_lists_exactly_the_built_layout(example_build) -> None:
@@ -73,7 +77,7 @@ def test_rerun_reuses_the_build_and_the_tarball(example_build) -> None:
     result = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert "reusing the existing build" in result.stderr
-    assert "running: " not in result.stderr  # tfds was not started
+    assert "tfds output: " not in result.stderr  # tfds was not started
     assert "tiny_shapes 1.0.0: up to date" in result.stdout
     assert sha256(data_dir / "tiny_shapes-1.0.0.tar.gz") == before
 
@@ -176,3 +180,45 @@ def test_parallel_jobs_one_failure_does_not_stop_the_others(tmp_path: Path) -> N
     assert not list(tmp_path.glob("fixture_failing*"))
     logs = sorted(p.name.split("-")[1] for p in (tmp_path / "_logs").iterdir())
     assert logs == ["fixture_failing", "fixture_good"]  # one log per dataset, kept apart
+
+
+def test_a_changed_builder_is_rebuilt_never_up_to_date(tmp_path: Path, capsys) -> None:
+    """Issue 22 item 1: edit the builder between two runs (same VERSION): rebuilt, the file named; --list
+    marks a build from other sources "stale"; an unchanged builder is still reused."""
+    import json
+
+    from dsbuild.build.catalog import load_catalog
+    from dsbuild.build.listing import list_lines
+    from tests.helpers import load_script, run_main
+
+    build = load_script("build.py")
+    folder = tmp_path / "root" / "datasets" / "tiny_shapes"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    data = tmp_path / "data"
+    argv = ["-lcs", str(folder), "-o", str(data)]
+    code, out, err = run_main(build, argv, capsys)
+    assert code == 0, err
+
+    module = folder / "tiny_shapes.py"
+    module.write_text(module.read_text().replace('"train": 48', '"train": 51'))
+    listing = "\n".join(list_lines(load_catalog(tmp_path / "root"), data))
+    assert "tiny_shapes" in listing and " stale " in listing
+    assert "tiny_shapes 1.0.0: modified since the build: tiny_shapes.py" in listing or (
+        "tiny_shapes 1.0.0: changed: tiny_shapes.py" in listing
+    )
+
+    code, out, err = run_main(build, argv, capsys)
+    assert code == 0, err
+    assert "not reusing the existing build" in err and "tiny_shapes.py" in err
+    assert "up to date" not in out and "tiny_shapes 1.0.0: packed" in out
+    info = json.loads((data / "tiny_shapes" / "1.0.0" / "dataset_info.json").read_text())
+    assert {s["name"]: int(s["shardLengths"][0]) for s in info["splits"]}["train"] == 51
+    assert " stale " not in "\n".join(list_lines(load_catalog(tmp_path / "root"), data))
+
+    code, out, err = run_main(build, [*argv, "--max-examples-per-split", "5"], capsys)
+    assert code == 0, err
+    assert "it was built with every example, now --max-examples-per-split 5" in err
+
+    code, out, err = run_main(build, [*argv, "--max-examples-per-split", "5"], capsys)
+    assert code == 0, err
+    assert "same builder source and options" in err and "tiny_shapes 1.0.0: up to date" in out

@@ -103,3 +103,83 @@ def test_a_closed_port_counts_as_unreachable() -> None:
         host = f"127.0.0.1:{probe.getsockname()[1]}"
     down = preflight.check_hosts({host: f"http://{host}/x"}, budget=5)
     assert "ConnectionRefusedError" in down[host]
+
+
+def tfds_new_style_builder(tmp_path: Path, url: str = "https://todo-data-url") -> Path:
+    """tiny_shapes made to look like a fresh `tfds new` builder: a comments-only checksums.tsv and a
+    placeholder download URL in _split_generators (its homepage URL is not a download)."""
+    folder = tmp_path / "src" / EXAMPLE.name
+    shutil.copytree(EXAMPLE, folder)
+    module = folder / f"{EXAMPLE.name}.py"
+    text = module.read_text(encoding="utf-8")
+    text = text.replace(
+        "        return {split: self._generate_examples(split) for split in SPLIT_SIZES}",
+        f"        dl_manager.download_and_extract({url!r})\n"
+        "        return {split: self._generate_examples(split) for split in SPLIT_SIZES}",
+    )
+    module.write_text(text, encoding="utf-8")
+    (folder / "checksums.tsv").write_text("# TODO(tiny_shapes): If your dataset downloads files, then the checksums\n")
+    return folder
+
+
+def test_source_urls_are_the_download_literals_only(tmp_path: Path) -> None:
+    folder = tfds_new_style_builder(tmp_path)
+    assert preflight.source_urls(folder / f"{EXAMPLE.name}.py") == ["https://todo-data-url"]
+    assert preflight.source_urls(EXAMPLE / f"{EXAMPLE.name}.py") == []  # homepage= and docstrings left out
+
+
+def test_tfds_new_builder_plan_is_unknown_and_its_invented_host_fails_fast(tmp_path: Path) -> None:
+    """Issue 22 item 4: a comments-only checksums.tsv is "plan unknown", not "downloads nothing"; the host of
+    the URL in the builder's source is probed, so the build is refused in seconds with nothing left."""
+    folder = tfds_new_style_builder(tmp_path)
+    data_dir = tmp_path / "out"
+    dry = build(folder, data_dir, "--dry-run")  # timeout=30: TimeoutExpired fails the test
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        f"tiny_shapes 1.0.0: the plan is unknown: {folder / 'checksums.tsv'} lists no files (only comments"
+        in dry.stdout
+    )
+    assert "downloads nothing" not in dry.stdout
+    assert "URLs in its source: https://todo-data-url" in dry.stdout
+    assert "host todo-data-url does not answer" in dry.stdout
+    assert "not counted, plan unknown: tiny_shapes" in dry.stdout  # the totals say what they leave out
+
+    out = build(folder, data_dir)
+    assert out.returncode == 1, out.stderr
+    assert "its downloads are not listed" in out.stderr and "todo-data-url:" in out.stderr
+    assert "tfds output:" not in out.stderr  # refused before any `tfds build` child
+    assert not data_dir.exists()  # no download dir, no temporary directories
+
+
+def test_a_failed_download_leaves_no_temporary_directory(tmp_path: Path) -> None:
+    """The host answers (preflight passes) but the file is missing (404): TFDS fails at once, and the
+    `<file>.tmp.<uuid>` directory it downloaded into is removed with the partial build."""
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            self.do_HEAD()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        folder = tfds_new_style_builder(tmp_path, f"http://127.0.0.1:{server.server_address[1]}/missing.bin")
+        data_dir = tmp_path / "out"
+        cmd = [sys.executable, str(ROOT / "build.py"), "-lcs", str(folder), "-o", str(data_dir)]
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.returncode == 1, out.stderr
+    assert "HTTP code: 404" in out.stderr
+    (log,) = (data_dir / "_logs").glob("build-tiny_shapes-*.log")
+    assert ".tmp." in log.read_text()  # TFDS did start a download into a temporary directory
+    assert [p for p in data_dir.rglob("*") if ".tmp." in p.name] == []
+    assert not (data_dir / "tiny_shapes").exists()
