@@ -75,10 +75,14 @@ def builder_files(folder: Path) -> list[str]:
     return sorted(files)
 
 
-def builder_source_sha256(folder: Path) -> str:
+def builder_file_sha256s(folder: Path) -> dict[str, str]:
+    """Each builder source file's sha256, so a check can name the file that changed."""
+    return {rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest() for rel in builder_files(folder)}
+
+
+def builder_source_sha256(folder: Path, file_sha256s: dict[str, str] | None = None) -> str:
     digest = hashlib.sha256()
-    for rel in builder_files(folder):
-        file_digest = hashlib.sha256((folder / rel).read_bytes()).hexdigest()
+    for rel, file_digest in sorted((file_sha256s or builder_file_sha256s(folder)).items()):
         digest.update(f"{rel}\0{file_digest}\n".encode())
     return digest.hexdigest()
 
@@ -135,14 +139,18 @@ class BuildInputs:
 def collect(inputs: BuildInputs) -> dict[str, Any]:
     """The provenance object for a build (no TensorFlow import)."""
     folder = inputs.folder
+    digests = builder_file_sha256s(folder) if folder else {}
+    builder: dict[str, Any] = {
+        "name": inputs.name,
+        "version": inputs.version,
+        "source_sha256": builder_source_sha256(folder, digests) if folder else None,
+        "files": sorted(digests),
+    }
+    if folder:
+        builder["file_sha256"] = digests
     return {
         "format": FORMAT,
-        "builder": {
-            "name": inputs.name,
-            "version": inputs.version,
-            "source_sha256": builder_source_sha256(folder) if folder else None,
-            "files": builder_files(folder) if folder else [],
-        },
+        "builder": builder,
         "sources": recorded_sources(folder),
         "tools": installed_tools(),
         "options": {
@@ -184,7 +192,10 @@ def parse(data: Any, name: str, version: str) -> dict[str, Any]:
     top = _dict(data, "provenance", ("format", "builder", "sources", "tools", "options", "command"))
     if top["format"] != FORMAT:
         raise ProvenanceError(f"provenance format {top['format']!r} is not {FORMAT}")
-    builder = _dict(top["builder"], "provenance.builder", ("name", "version", "source_sha256", "files"))
+    raw_builder = top["builder"]
+    # `file_sha256` (each file's digest) is optional: records written before it was added have none.
+    optional = ("file_sha256",) if isinstance(raw_builder, dict) and "file_sha256" in raw_builder else ()
+    builder = _dict(raw_builder, "provenance.builder", ("name", "version", "source_sha256", "files", *optional))
     if builder["name"] != name or builder["version"] != version:
         raise ProvenanceError(f"provenance.builder names {builder['name']!r} {builder['version']!r}")
     sha = builder["source_sha256"]
@@ -195,6 +206,9 @@ def parse(data: Any, name: str, version: str) -> dict[str, Any]:
         raise ProvenanceError(f"provenance.builder.files must be a list of at most {MAX_ITEMS} entries")
     for f in files:
         _text(f, "provenance.builder.files[]")
+    for key, value in _dict(builder.get("file_sha256", {}), "provenance.builder.file_sha256").items():
+        if key not in files or not isinstance(value, str) or not _SHA256.fullmatch(value):
+            raise ProvenanceError("provenance.builder.file_sha256 must map names of builder.files to sha256s")
     for key, value in _dict(top["sources"], "provenance.sources").items():
         _text(key, "provenance.sources key")
         if not isinstance(value, str) or not _SHA256.fullmatch(value):
