@@ -36,10 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from dsbuild.untrusted import cut, quote
+
 FORMAT = 1
 MAX_JSON_BYTES = 64 * 1024
 MAX_ITEMS = 1000
 MAX_TEXT = 512
+MAX_SHOWN_DIFFERENCES = 20  # lines of side_by_side
 # Distribution name -> key in `tools`.
 TOOL_DISTRIBUTIONS = {
     "tensorflow": "tensorflow",
@@ -191,13 +194,13 @@ def parse(data: Any, name: str, version: str) -> dict[str, Any]:
         raise ProvenanceError(f"provenance larger than {MAX_JSON_BYTES} bytes")
     top = _dict(data, "provenance", ("format", "builder", "sources", "tools", "options", "command"))
     if top["format"] != FORMAT:
-        raise ProvenanceError(f"provenance format {top['format']!r} is not {FORMAT}")
+        raise ProvenanceError(f"provenance format {quote(top['format'])} is not {FORMAT}")
     raw_builder = top["builder"]
     # `file_sha256` (each file's digest) is optional: records written before it was added have none.
     optional = ("file_sha256",) if isinstance(raw_builder, dict) and "file_sha256" in raw_builder else ()
     builder = _dict(raw_builder, "provenance.builder", ("name", "version", "source_sha256", "files", *optional))
     if builder["name"] != name or builder["version"] != version:
-        raise ProvenanceError(f"provenance.builder names {builder['name']!r} {builder['version']!r}")
+        raise ProvenanceError(f"provenance.builder names {quote(builder['name'])} {quote(builder['version'])}")
     sha = builder["source_sha256"]
     if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
         raise ProvenanceError("provenance.builder.source_sha256 must be a sha256 or null")
@@ -212,10 +215,10 @@ def parse(data: Any, name: str, version: str) -> dict[str, Any]:
     for key, value in _dict(top["sources"], "provenance.sources").items():
         _text(key, "provenance.sources key")
         if not isinstance(value, str) or not _SHA256.fullmatch(value):
-            raise ProvenanceError(f"provenance.sources[{key!r}] must be a sha256")
+            raise ProvenanceError(f"provenance.sources[{quote(key)}] must be a sha256")
     for key, value in _dict(top["tools"], "provenance.tools").items():
         _text(key, "provenance.tools key")
-        _text(value, f"provenance.tools[{key!r}]")
+        _text(value, f"provenance.tools[{quote(key)}]")
     options = _dict(top["options"], "provenance.options", OPTION_KEYS)
     _text(options["config"], "provenance.options.config", nullable=True)
     if options["file_format"] not in ("tfrecord", "array_record"):
@@ -238,10 +241,14 @@ def side_by_side(local: dict[str, Any] | None, remote: dict[str, Any] | None) ->
         which = "local" if local is None else "remote"
         return f"  (no provenance in the {which} checksum file)"
     lines = []
-    for key in sorted(set(_flatten(local)) | set(_flatten(remote))):
-        a, b = _flatten(local).get(key, "-"), _flatten(remote).get(key, "-")
+    flat_local, flat_remote = _flatten(local), _flatten(remote)
+    for key in sorted(set(flat_local) | set(flat_remote)):
+        a, b = flat_local.get(key, "-"), flat_remote.get(key, "-")
         if a != b:
-            lines.append(f"  {key}: local {a} | remote {b}")
+            # A published provenance is outside input: each value cut, the list capped.
+            lines.append(f"  {cut(key, 120)}: local {cut(a, 120)} | remote {cut(b, 120)}")
+    if len(lines) > MAX_SHOWN_DIFFERENCES:
+        lines[MAX_SHOWN_DIFFERENCES:] = [f"  ... and {len(lines) - MAX_SHOWN_DIFFERENCES} more"]
     return "\n".join(lines) or "  (same provenance)"
 
 
