@@ -246,3 +246,23 @@ def test_quote_cuts_to_200_characters_and_says_how_long() -> None:
     assert quote("x" * 10) == repr("x" * 10)
     shown = quote("x" * 10_000)
     assert len(shown) < 230 and shown.endswith("... (10002 characters)")
+
+
+def test_a_published_provenance_is_shown_cut_and_capped() -> None:
+    from dsbuild.artifact.provenance import MAX_SHOWN_DIFFERENCES, side_by_side
+
+    local = {"tools": {f"t{i}": "1" for i in range(100)}}
+    remote = {"tools": {f"t{i}": "2" + "x" * 500 for i in range(100)}}
+    shown = side_by_side(local, remote).splitlines()
+    assert len(shown) == MAX_SHOWN_DIFFERENCES + 1 and shown[-1] == "  ... and 80 more"
+    assert all(len(line) < 400 for line in shown)
+
+
+def test_hostile_features_keys_are_cut_in_the_message(tmp_path: Path) -> None:
+    from dsbuild.artifact.records import verify_built
+    from dsbuild.errors import VerificationError
+
+    make_dataset(tmp_path, [[example([f"k{i}" * 50 for i in range(1000)])]])
+    with pytest.raises(VerificationError) as caught:
+        verify_built(tmp_path, ["toy/1.0.0"])
+    assert "has features" in str(caught.value) and len(str(caught.value)) < 1000

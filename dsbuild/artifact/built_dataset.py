@@ -23,6 +23,7 @@ from dsbuild.paths import CONFIG_METADATA_DIR, INCOMPLETE_PREFIX, NAME_RE, REQUI
 from dsbuild.untrusted import (
     UntrustedInputError,
     checked_int,
+    cut,
     describe_mode,
     parse_decimal,
     quote,
@@ -345,7 +346,9 @@ def _check_loads(data_dir: Path, subdirs: Sequence[str], all_examples: bool) -> 
                 log.warning("{}: legacy subword text feature; checking that its records parse instead", version_dir)
                 _check_records_parse(version_dir, all_examples)
                 continue
-            raise VerificationError(f"{version_dir} does not load with TFDS: {type(exc).__name__}: {exc}") from exc
+            raise VerificationError(
+                f"{version_dir} does not load with TFDS: {type(exc).__name__}: {cut(str(exc), 500)}"
+            ) from exc
 
 
 def _check_count(version_dir: Path, split: str, count: int, expected: int) -> None:
@@ -374,7 +377,9 @@ def _check_records_parse(version_dir: Path, all_examples: bool) -> None:
         try:
             parsed = [tf.train.Example.FromString(r.numpy()) for r in (records if all_examples else records.take(1))]
         except Exception as exc:
-            raise VerificationError(f"{version_dir}: split {quote(split_name)} has unreadable records: {exc}") from exc
+            raise VerificationError(
+                f"{version_dir}: split {quote(split_name)} has unreadable records: {cut(str(exc))}"
+            ) from exc
         if all_examples:
             _check_count(version_dir, split_name, len(parsed), expected)
         elif expected and not parsed:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dsbuild.errors import VerificationError
-from dsbuild.untrusted import describe_mode, quote
+from dsbuild.untrusted import cut, describe_mode, quote
 
 CONFIG_METADATA_DIR = ".config"
 _MASK_DELTA = 0xA282EAD8
@@ -150,10 +150,11 @@ def check_version_dir(version_dir: Path) -> int:
             try:
                 keys = {_RAGGED_SUFFIX.sub("", k) for k in parse(data).features.feature}
             except Exception as exc:  # protobuf's DecodeError and friends
-                raise VerificationError(f"{path}: record {index} is not a tf.train.Example: {exc}") from None
+                raise VerificationError(f"{path}: record {index} is not a tf.train.Example: {cut(str(exc))}") from None
             if keys != expected:
                 raise VerificationError(
-                    f"{path}: record {index} has features {sorted(keys)}, features.json lists {sorted(expected)}"
+                    f"{path}: record {index} has features {cut(str(sorted(keys)))}, "
+                    f"features.json lists {cut(str(sorted(expected)))}"
                 )
             seen += 1
         if seen != count:
