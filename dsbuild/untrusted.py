@@ -107,15 +107,16 @@ def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise UntrustedInputError("JSON nested too deeply") from None
 
 
-def read_regular(path: Path, max_bytes: int = MAX_JSON_BYTES) -> bytes:
-    """The bytes of a regular file, never following a final symlink or opening a FIFO or device.
+def read_regular(path: Path, max_bytes: int = MAX_JSON_BYTES, follow: bool = False) -> bytes:
+    """The bytes of a regular file, never opening a FIFO or device (nor following a final symlink, unless
+    `follow`: for the user's own files, such as a checksum file linked into the data dir).
 
     OSError if it cannot be read; UntrustedInputError if it is not a regular file or is too large.
     """
-    st = os.lstat(path)
+    st = os.stat(path) if follow else os.lstat(path)
     if not stat.S_ISREG(st.st_mode):
         raise UntrustedInputError(f"{quote(str(path))} is {describe_mode(st.st_mode)}, not a regular file")
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
     with open(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped between lstat and open
             raise UntrustedInputError(f"{quote(str(path))} is not a regular file")

@@ -266,3 +266,14 @@ def test_hostile_features_keys_are_cut_in_the_message(tmp_path: Path) -> None:
     with pytest.raises(VerificationError) as caught:
         verify_built(tmp_path, ["toy/1.0.0"])
     assert "has features" in str(caught.value) and len(str(caught.value)) < 1000
+
+
+def test_a_checksum_file_that_is_a_fifo_is_never_opened(tmp_path: Path) -> None:
+    import os
+
+    from dsbuild.artifact.checksums import read_checksum_file
+    from dsbuild.errors import ChecksumError
+
+    os.mkfifo(tmp_path / "toy-1.0.0.json")
+    with pytest.raises(ChecksumError, match="is a FIFO, not a regular file"):
+        read_checksum_file(tmp_path / "toy-1.0.0.json")  # a hang here would be the bug

@@ -393,7 +393,7 @@ def write_checksum_file(record: ChecksumRecord, directory: Path) -> Path:
 
 def read_checksum_file(path: Path) -> ChecksumRecord:
     try:
-        text = read_regular(path)
+        text = read_regular(path, follow=True)
     except FileNotFoundError:
         raise ChecksumError(f"checksum file {str(path)!r} does not exist") from None
     except OSError as exc:
@@ -409,7 +409,7 @@ def merge_index(index_path: Path, records: Iterable[ChecksumRecord]) -> dict[str
     index: dict[str, Any] = {}
     source = f"index {str(index_path)!r} (fix or delete it)"
     try:
-        index = parse_json(read_regular(index_path), source)
+        index = parse_json(read_regular(index_path, follow=True), source)
     except FileNotFoundError:
         pass
     except OSError as exc:

@@ -106,7 +106,7 @@ def _tool_problem(tool: str, recorded: Any, installed: str) -> str:
     line = f"{tool} {quote(recorded)} was used, {installed} is installed"
     if isinstance(recorded, str) and PLAIN_VERSION_RE.match(recorded):
         return f"{line}: pip install {tool.replace('_', '-')}=={recorded}"
-    return f"{line}: the recorded version is not a plain version string; install the one it names yourself"
+    return f"{line}: not a plain version string, so no install command is offered"
 
 
 def check_options(provenance: dict[str, Any], entry: CatalogEntry | None, source: str) -> None:
