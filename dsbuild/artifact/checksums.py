@@ -41,7 +41,6 @@ from dsbuild.untrusted import (
     UntrustedInputError,
     checked_int,
     loads_json,
-    nests_deeper,
     quote,
     read_json_file,
     read_regular,
@@ -54,7 +53,6 @@ INDEX_FILE_NAME = "cached_datasets.json"
 # Our JSON files nest two levels (an object holding a list); anything far deeper is refused before parsing.
 JSON_MAX_DEPTH = 16
 MAX_URL_CHARS = 2048
-__all__ = ["nests_deeper"]  # re-exported: dsbuild.armory.scenarios counts a config's nesting with it
 
 
 @dataclass(frozen=True)
