@@ -98,6 +98,10 @@ class PackError(DsbuildError):
     """The tarball could not be written."""
 
 
+class WriteError(DsbuildError):
+    """A file of ours could not be written (disk full, no permission, a directory in its place); nothing half-written."""
+
+
 class ChecksumError(DsbuildError):
     """A file does not match its checksum file, or a checksum file is malformed."""
 

@@ -25,7 +25,11 @@ def remove_stale_temp_files(final_path: Path) -> list[Path]:
     if final_path.parent.is_dir():
         for entry in final_path.parent.iterdir():
             if entry.name.startswith(TEMP_MARK) and entry.name.endswith(f"-{final_path.name}"):
-                entry.unlink(missing_ok=True)
+                # Our writes leave files; a directory under such a name was planted or left by hand.
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
                 removed.append(entry)
     return removed
 

@@ -12,14 +12,17 @@ used as a key, a size or a path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from dsbuild.errors import ChecksumError, UsageError
-from dsbuild.paths import NAME_RE, TARBALL_NAME_RE, check_name, temp_sibling
+from dsbuild.defaults import ABSURD_BYTES
+from dsbuild.errors import ChecksumError, UsageError, WriteError
+from dsbuild.paths import NAME_RE, TARBALL_NAME_RE, check_name, create_new, temp_sibling
+from dsbuild.untrusted import UntrustedInputError, parse_decimal, quote, read_regular
 
 if TYPE_CHECKING:
     from dsbuild.artifact.checksums import ChecksumRecord
@@ -67,25 +70,29 @@ def parse_line(text: str, name: str, source: str) -> ArmoryChecksum:
         raise ChecksumError(f"malformed armory checksum file {source}: expected 'BUCKET KEY SIZE SHA256'")
     bucket, key, size, sha256 = fields
     if not _BUCKET_RE.match(bucket):
-        raise ChecksumError(f"malformed armory checksum file {source}: invalid bucket {bucket!r}")
+        raise ChecksumError(f"malformed armory checksum file {source}: invalid bucket {quote(bucket)}")
     if not _valid_key(key):
-        raise ChecksumError(f"malformed armory checksum file {source}: invalid key {key!r} (a relative .tar.gz key)")
-    if not size.isdigit():
-        raise ChecksumError(f"malformed armory checksum file {source}: invalid size {size!r}")
+        raise ChecksumError(
+            f"malformed armory checksum file {source}: invalid key {quote(key)} (a relative .tar.gz key)"
+        )
+    try:
+        # ASCII digits only: str.isdigit() would take '3³' or full-width digits, and int() a 5000-digit size.
+        parsed_size = parse_decimal(size, "size", ABSURD_BYTES)
+    except UntrustedInputError as exc:
+        raise ChecksumError(f"malformed armory checksum file {source}: {exc}") from None
     if not _SHA256_RE.match(sha256.lower()):
-        raise ChecksumError(f"malformed armory checksum file {source}: invalid sha256 {sha256!r}")
-    return ArmoryChecksum(name, bucket, key, int(size), sha256.lower())
+        raise ChecksumError(f"malformed armory checksum file {source}: invalid sha256 {quote(sha256)}")
+    return ArmoryChecksum(name, bucket, key, parsed_size, sha256.lower())
 
 
 def read(path: Path, name: str | None = None) -> ArmoryChecksum:
     name = name or path.name.removesuffix(SUFFIX)
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_LINE_BYTES + 1)
+        data = read_regular(path, MAX_LINE_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot read armory checksum file {str(path)!r}: {exc.strerror or exc}") from None
-    if len(data) > MAX_LINE_BYTES:
-        raise ChecksumError(f"armory checksum file {path} is larger than {MAX_LINE_BYTES} bytes: not one line")
+    except UntrustedInputError as exc:
+        raise ChecksumError(f"armory checksum file: {exc} (it should hold one line)") from None
     return parse_line(data.decode("utf-8", errors="replace"), name, str(path))
 
 
@@ -111,14 +118,18 @@ def find(dir_or_file: Path, name: str) -> ArmoryChecksum:
 
 def write(directory: Path, checksum: ArmoryChecksum) -> Path:
     """Write `<name>.txt` atomically into `directory` (created if needed); return its path."""
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{checksum.name}{SUFFIX}"
     temp = temp_sibling(path)
     try:
-        temp.write_text(checksum.line(), encoding="utf-8")
+        directory.mkdir(parents=True, exist_ok=True)
+        with create_new(temp) as f:
+            f.write(checksum.line().encode())
         os.replace(temp, path)
+    except OSError as exc:
+        raise WriteError(f"cannot write {str(path)!r}: {exc.strerror or exc}; check the directory") from None
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
     return path
 
 

@@ -31,11 +31,11 @@ from dsbuild.armory.loaders import (
     requests_by_loader,
     supported_datasets,
 )
-from dsbuild.artifact.checksums import nests_deeper
 from dsbuild.errors import UsageError
 from dsbuild.paths import CONFIG_RE
+from dsbuild.untrusted import QUOTE_LIMIT, nests_deeper
 
-QUOTE_CHARS = 200  # of any text taken from a config file, in any message
+QUOTE_CHARS = QUOTE_LIMIT  # of any text taken from a config file, in any message
 MAX_CONFIG_BYTES = 1 << 20  # armory's largest shipped scenario config is under 4 KiB
 MAX_DEPTH = 64  # armory's configs nest 6 deep; a "[[[[..." bomb is refused before json recurses
 MAX_PROBLEMS = 20  # listed in one message; the rest are counted

@@ -8,17 +8,27 @@ TFDS and decodes examples.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dsbuild.errors import NotBuiltError, VerificationError
 from dsbuild.log import log
 from dsbuild.native_stderr import quiet_native_stderr
 from dsbuild.paths import CONFIG_METADATA_DIR, INCOMPLETE_PREFIX, NAME_RE, REQUIRED_FILES, VERSION_RE, check_name
+from dsbuild.untrusted import (
+    UntrustedInputError,
+    checked_int,
+    cut,
+    describe_mode,
+    parse_decimal,
+    quote,
+    read_json_file,
+)
 
 FILE_SUFFIXES = {
     "tfrecord": "tfrecord",
@@ -106,9 +116,9 @@ def from_directory(path: Path) -> BuiltDataset:
     if _is_version_dir(path) and info_path.is_file():
         # dataset_info.json says which dataset and config this is, so the layout is not guessed.
         try:
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise NotBuiltError(f"{info_path} cannot be read: {exc}") from None
+            info = read_metadata(info_path)
+        except VerificationError as exc:
+            raise NotBuiltError(str(exc)) from None
         name, config = info.get("name", ""), info.get("configName")
         dataset_dir = path.parent.parent if config else path.parent
         if isinstance(name, str) and NAME_RE.match(name) and dataset_dir.name == name:
@@ -123,24 +133,143 @@ def from_directory(path: Path) -> BuiltDataset:
     return found
 
 
-def _shard_names(info: dict, name: str) -> list[str]:
+# Bounds on what dataset_info.json may list: far above any real dataset, far below what exhausts memory.
+MAX_SHARDS = 1_000_000
+MAX_SHARD_RECORDS = 1 << 40
+DEFAULT_TEMPLATE = "{DATASET}-{SPLIT}.{FILEFORMAT}-{SHARD_X_OF_Y}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One shard dataset_info.json lists: its split, its path relative to the version dir, its record count."""
+
+    split: str
+    name: str
+    records: int
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """dataset_info.json or features.json, read as outside input: a bounded regular file holding a JSON object."""
+    try:
+        value = read_json_file(path)
+    except FileNotFoundError:
+        raise VerificationError(f"{path} is missing") from None
+    except OSError as exc:
+        raise VerificationError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except UntrustedInputError as exc:
+        raise VerificationError(f"{path} cannot be read: {exc}") from None
+    if not isinstance(value, dict):
+        raise VerificationError(f"{path} is not a JSON object")
+    return value
+
+
+def shards(info: dict[str, Any], name: str, where: str = "dataset_info.json") -> list[Shard]:
+    """Every shard `info` lists, each field type-checked and each name a plain relative path (VerificationError).
+
+    TFDS names shards from each split's `filepathTemplate` (default DEFAULT_TEMPLATE) and `shardLengths`.
+    """
+
+    def bad(what: str) -> VerificationError:
+        return VerificationError(f"{where}: {what}; the dataset is refused")
+
+    if not isinstance(info, dict):
+        raise bad("not a JSON object")
     file_format = info.get("fileFormat", "tfrecord")
+    if not isinstance(file_format, str) or not file_format:
+        raise bad(f"invalid fileFormat {quote(file_format)}")
     suffix = FILE_SUFFIXES.get(file_format, file_format)
-    names = []
-    for split in info.get("splits", []):
-        template = split.get("filepathTemplate", "{DATASET}-{SPLIT}.{FILEFORMAT}-{SHARD_X_OF_Y}")
-        shards = split.get("shardLengths", [])
-        total = len(shards)
-        for index in range(total):
-            names.append(
+    splits = info.get("splits", [])
+    if not isinstance(splits, list):
+        raise bad(f"splits must be a list, not {quote(splits)}")
+    found: list[Shard] = []
+    for split in splits:
+        if not isinstance(split, dict):
+            raise bad(f"a split must be an object, not {quote(split)}")
+        split_name = split.get("name")
+        if not isinstance(split_name, str) or not split_name:
+            raise bad(f"invalid split name {quote(split_name)}")
+        template = split.get("filepathTemplate", DEFAULT_TEMPLATE)
+        if not isinstance(template, str) or not template:
+            raise bad(f"split {quote(split_name)}: invalid filepathTemplate {quote(template)}")
+        lengths = split.get("shardLengths", [])
+        if not isinstance(lengths, list):
+            raise bad(f"split {quote(split_name)}: shardLengths must be a list, not {quote(lengths)}")
+        if len(found) + len(lengths) > MAX_SHARDS:
+            raise bad(f"more than {MAX_SHARDS} shards")
+        total = len(lengths)
+        for index, raw in enumerate(lengths):
+            try:
+                # TFDS writes int64 fields as JSON strings ("shardLengths": ["10"]).
+                records = (
+                    parse_decimal(raw, "shard length", MAX_SHARD_RECORDS)
+                    if isinstance(raw, str)
+                    else checked_int(raw, "shard length", MAX_SHARD_RECORDS)
+                )
+            except UntrustedInputError as exc:
+                raise bad(f"split {quote(split_name)}: {exc}") from None
+            shard_name = (
                 template.replace("{DATASET}", name)
-                .replace("{SPLIT}", split["name"])
+                .replace("{SPLIT}", split_name)
                 .replace("{FILEFORMAT}", suffix)
                 .replace("{SHARD_X_OF_Y}", f"{index:05d}-of-{total:05d}")
                 .replace("{SHARD_INDEX}", f"{index:05d}")
                 .replace("{NUM_SHARDS}", f"{total:05d}")
             )
-    return names
+            if not _plain_relative(shard_name):
+                raise bad(
+                    f"split {quote(split_name)} names shard {quote(shard_name)}, which is not a plain path inside "
+                    "the version directory"
+                )
+            found.append(Shard(split_name, shard_name, records))
+    return found
+
+
+def _plain_relative(rel: str) -> bool:
+    """A relative POSIX path with no '', '.', '..' parts, backslash or NUL: one that cannot leave its directory."""
+    return (
+        not rel.startswith("/")
+        and "\\" not in rel
+        and "\x00" not in rel
+        and all(part not in ("", ".", "..") for part in rel.split("/"))
+    )
+
+
+def shard_problem(version_dir: Path, rel: str) -> str | None:
+    """Why `version_dir/rel` is not a regular file inside `version_dir`, or None if it is.
+
+    Each component is lstat'ed, never followed: a symlink (even one pointing inside), FIFO or device is
+    refused without being opened.
+    """
+    path = version_dir
+    parts = rel.split("/")
+    for depth, part in enumerate(parts):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return f"shard {path} listed in dataset_info.json is missing"
+        except OSError as exc:
+            return f"shard {path} listed in dataset_info.json cannot be read: {exc.strerror or exc}"
+        last = depth == len(parts) - 1
+        if (last and not stat.S_ISREG(mode)) or (not last and not stat.S_ISDIR(mode)):
+            return f"shard {path} listed in dataset_info.json is {describe_mode(mode)}, not a regular file"
+    return None
+
+
+def shard_paths(version_dir: Path, info: dict[str, Any], name: str) -> list[tuple[Path, int]]:
+    """(path, records) of every shard, each checked to be a regular file inside `version_dir` (VerificationError)."""
+    found = []
+    for shard in shards(info, name, str(version_dir / "dataset_info.json")):
+        problem = shard_problem(version_dir, shard.name)
+        if problem:
+            raise VerificationError(f"{problem}; the dataset is refused")
+        found.append((version_dir / shard.name, shard.records))
+    return found
+
+
+def _shard_names(info: dict, name: str) -> list[str]:
+    """The shard names `info` lists (validated as `shards` does); kept for the card's reader."""
+    return [shard.name for shard in shards(info, name)]
 
 
 def check_structure(built: BuiltDataset) -> None:
@@ -155,15 +284,15 @@ def check_structure(built: BuiltDataset) -> None:
             problems.append(f"{version_dir} has no {', '.join(missing)}")
             continue
         try:
-            info = json.loads((version_dir / "dataset_info.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            problems.append(f"{version_dir / 'dataset_info.json'} cannot be read: {exc}")
+            info = read_metadata(version_dir / "dataset_info.json")
+            read_metadata(version_dir / "features.json")
+            listed = shards(info, built.name, str(version_dir / "dataset_info.json"))
+        except VerificationError as exc:
+            problems.append(str(exc))
             continue
         if not info.get("splits"):
             problems.append(f"{version_dir / 'dataset_info.json'} lists no splits")
-        for shard in _shard_names(info, built.name):
-            if not (version_dir / shard).is_file():
-                problems.append(f"shard {version_dir / shard} listed in dataset_info.json is missing")
+        problems += [p for shard in listed if (p := shard_problem(version_dir, shard.name))]
         leftovers = [p.name for p in version_dir.iterdir() if p.name.startswith(INCOMPLETE_PREFIX)]
         if leftovers:
             problems.append(f"{version_dir} holds unfinished files from an interrupted build: {', '.join(leftovers)}")
@@ -217,7 +346,9 @@ def _check_loads(data_dir: Path, subdirs: Sequence[str], all_examples: bool) -> 
                 log.warning("{}: legacy subword text feature; checking that its records parse instead", version_dir)
                 _check_records_parse(version_dir, all_examples)
                 continue
-            raise VerificationError(f"{version_dir} does not load with TFDS: {type(exc).__name__}: {exc}") from exc
+            raise VerificationError(
+                f"{version_dir} does not load with TFDS: {type(exc).__name__}: {cut(str(exc), 500)}"
+            ) from exc
 
 
 def _check_count(version_dir: Path, split: str, count: int, expected: int) -> None:
@@ -230,19 +361,26 @@ def _check_count(version_dir: Path, split: str, count: int, expected: int) -> No
 def _check_records_parse(version_dir: Path, all_examples: bool) -> None:
     import tensorflow as tf
 
-    info = json.loads((version_dir / "dataset_info.json").read_text(encoding="utf-8"))
+    info = read_metadata(version_dir / "dataset_info.json")
     name = info.get("name", "")
     if info.get("fileFormat", "tfrecord") != "tfrecord":
-        raise VerificationError(f"{version_dir}: cannot check records of format {info.get('fileFormat')}")
-    for split in info.get("splits", []):
-        expected = sum(int(n) for n in split.get("shardLengths", []))
-        shards = [str(version_dir / s) for s in _shard_names({**info, "splits": [split]}, name)]
-        records = tf.data.TFRecordDataset(shards)
+        raise VerificationError(f"{version_dir}: cannot check records of format {quote(info.get('fileFormat'))}")
+    by_split: dict[str, list[Shard]] = {}
+    for shard in shards(info, name if isinstance(name, str) else "", str(version_dir / "dataset_info.json")):
+        problem = shard_problem(version_dir, shard.name)
+        if problem:
+            raise VerificationError(problem)
+        by_split.setdefault(shard.split, []).append(shard)
+    for split_name, listed in by_split.items():
+        expected = sum(shard.records for shard in listed)
+        records = tf.data.TFRecordDataset([str(version_dir / shard.name) for shard in listed])
         try:
             parsed = [tf.train.Example.FromString(r.numpy()) for r in (records if all_examples else records.take(1))]
         except Exception as exc:
-            raise VerificationError(f"{version_dir}: split {split['name']} has unreadable records: {exc}") from exc
+            raise VerificationError(
+                f"{version_dir}: split {quote(split_name)} has unreadable records: {cut(str(exc))}"
+            ) from exc
         if all_examples:
-            _check_count(version_dir, split["name"], len(parsed), expected)
+            _check_count(version_dir, split_name, len(parsed), expected)
         elif expected and not parsed:
-            raise VerificationError(f"{version_dir}: split {split['name']} has no records")
+            raise VerificationError(f"{version_dir}: split {quote(split_name)} has no records")

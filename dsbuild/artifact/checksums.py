@@ -13,6 +13,8 @@ for several, as armory writes it: `NAME/VERSION`, `NAME/CONFIG/VERSION` or
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -24,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from dsbuild.defaults import ABSURD_BYTES, ABSURD_EXPANSION, ABSURD_MEMBERS
-from dsbuild.errors import ChecksumError
+from dsbuild.errors import ChecksumError, WriteError
 from dsbuild.log import log
 from dsbuild.paths import (
     CONFIG_RE,
@@ -35,6 +37,14 @@ from dsbuild.paths import (
     tarball_name,
     temp_sibling,
 )
+from dsbuild.untrusted import (
+    UntrustedInputError,
+    checked_int,
+    loads_json,
+    quote,
+    read_json_file,
+    read_regular,
+)
 
 HASH_NAME = "sha256"
 CHUNK_SIZE = 1 << 20
@@ -42,8 +52,7 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 INDEX_FILE_NAME = "cached_datasets.json"
 # Our JSON files nest two levels (an object holding a list); anything far deeper is refused before parsing.
 JSON_MAX_DEPTH = 16
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+MAX_URL_CHARS = 2048
 
 
 @dataclass(frozen=True)
@@ -105,29 +114,31 @@ class ChecksumRecord:
             raise bad(f"missing field(s) {', '.join(missing)}")
         name, version, size, sha256 = data["name"], data["version"], data["size"], data["sha256"]
         if not isinstance(name, str) or not NAME_RE.match(name):
-            raise bad(f"invalid name {name!r}")
+            raise bad(f"invalid name {quote(name)}")
         if not isinstance(version, str) or not VERSION_RE.match(version):
-            raise bad(f"invalid version {version!r}")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise bad(f"invalid size {size!r}")
+            raise bad(f"invalid version {quote(version)}")
+        try:
+            checked_int(size, "size", ABSURD_BYTES)
+        except UntrustedInputError as exc:
+            raise bad(str(exc)) from None
         if not isinstance(sha256, str) or not SHA256_RE.match(sha256):
-            raise bad(f"invalid sha256 {sha256!r} (expected 64 lower-case hex digits)")
+            raise bad(f"invalid sha256 {quote(sha256)} (expected 64 lower-case hex digits)")
         raw_subdirs = data["subdir"]
         subdirs = [raw_subdirs] if isinstance(raw_subdirs, str) else raw_subdirs
         if not isinstance(subdirs, list) or not subdirs:
             raise bad("subdir must be a string or a non-empty list of strings")
         for sub in subdirs:
             if not valid_subdir(sub, name):
-                raise bad(f"invalid subdir {sub!r}: expected a relative path under {name}/")
+                raise bad(f"invalid subdir {quote(sub)}: expected a relative path under {name}/")
         if len(set(subdirs)) != len(subdirs):
             raise bad("duplicate subdir entries")
         for sub in subdirs:
             if not subdir_matches(sub, name, version):
-                raise bad(f"subdir {sub!r} is not {name}/{version}, {name}/<config>/{version} or {name}/.config")
+                raise bad(f"subdir {quote(sub)} is not {name}/{version}, {name}/<config>/{version} or {name}/.config")
         for a in subdirs:
             for b in subdirs:
                 if a != b and b.startswith(a + "/"):
-                    raise bad(f"subdir entries {a!r} and {b!r} nest")
+                    raise bad(f"subdir entries {quote(a)} and {quote(b)} nest")
         uncompressed, members = data.get("uncompressed_bytes"), data.get("members")
         if (uncompressed is None) != (members is None):
             raise bad("uncompressed_bytes and members go together")
@@ -136,17 +147,17 @@ class ChecksumRecord:
                 ("uncompressed_bytes", uncompressed, min(ABSURD_BYTES, ABSURD_EXPANSION * max(size, 1 << 20))),
                 ("members", members, ABSURD_MEMBERS),
             ):
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise bad(f"invalid {key} {value!r}")
-                if value > ceiling:
-                    raise bad(f"absurd {key} {value} (more than {ceiling})")
+                try:
+                    checked_int(value, key, ceiling)
+                except UntrustedInputError as exc:
+                    raise bad(str(exc)) from None
         url = data.get("url")
-        if url is not None and not isinstance(url, str):
-            raise bad(f"invalid url {url!r}")
+        if url is not None and (not isinstance(url, str) or len(url) > MAX_URL_CHARS or not url.isprintable()):
+            raise bad(f"invalid url {quote(url)} (expected printable text of at most {MAX_URL_CHARS} characters)")
         expected_tarball = tarball_name(name, version)
         tarball = data.get("tarball", expected_tarball)
         if tarball != expected_tarball:
-            raise bad(f"tarball {tarball!r} should be {expected_tarball!r}")
+            raise bad(f"tarball {quote(tarball)} should be {expected_tarball!r}")
         provenance = data.get("provenance")
         if provenance is not None:
             from dsbuild.artifact.provenance import ProvenanceError, parse
@@ -179,12 +190,12 @@ def _parse_files(data: dict, subdirs: list[str], bad: Any) -> tuple[tuple[str, i
     for path, entry in raw.items():
         inside = any(path.startswith(sub + "/") for sub in subdirs) if isinstance(path, str) else False
         if not inside or not valid_subdir(path, path.split("/")[0]):
-            raise bad(f"invalid file path {path!r}: expected a path under {', '.join(subdirs)}")
+            raise bad(f"invalid file path {quote(path)}: expected a path under {', '.join(subdirs)}")
         size, sha = (entry.get("size"), entry.get("sha256")) if isinstance(entry, dict) else (None, None)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise bad(f"invalid size of {path!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0 or size > ABSURD_BYTES:
+            raise bad(f"invalid size of {quote(path)}")
         if not isinstance(sha, str) or not SHA256_RE.match(sha):
-            raise bad(f"invalid sha256 of {path!r}")
+            raise bad(f"invalid sha256 of {quote(path)}")
         files.append((path, size, sha))
     return tuple(sorted(files))
 
@@ -211,25 +222,12 @@ def subdir_matches(sub: str, name: str, version: str) -> bool:
     return len(parts) == 3 and parts[2] == version and bool(CONFIG_RE.match(parts[1]))
 
 
-def nests_deeper(text: str, limit: int) -> bool:
-    """True if the JSON text nests arrays and objects deeper than `limit`, found without recursing (a
-    "[[[[..." bomb would otherwise reach json's recursion limit)."""
-    depth = 0
-    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
-        depth += 1 if match[0] in "[{" else -1
-        if depth > limit:
-            return True
-    return False
-
-
-def parse_json(text: str, source: str) -> Any:
-    """json.loads, refusing nesting deeper than JSON_MAX_DEPTH before the parser recurses."""
-    if nests_deeper(text, JSON_MAX_DEPTH):
-        raise ChecksumError(f"malformed {source}: JSON nested deeper than {JSON_MAX_DEPTH} levels")
+def parse_json(text: str | bytes, source: str) -> Any:
+    """JSON from outside (dsbuild.untrusted.loads_json: nesting, digits, NaN bounded); ChecksumError naming `source`."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ChecksumError(f"malformed {source}: not JSON ({exc})") from None
+        return loads_json(text, JSON_MAX_DEPTH)
+    except UntrustedInputError as exc:
+        raise ChecksumError(f"malformed {source}: {exc}") from None
 
 
 class HashingWriter:
@@ -305,16 +303,18 @@ def remember_digest(path: Path, digest: FileDigest) -> None:
         write_json_atomic(cache_dir / f"{path.name}.json", entry)
     except OSError as exc:
         log.warning("could not record the digest of {} in {}: {}", path.name, cache_dir, exc.strerror or exc)
+    except WriteError as exc:
+        log.warning("could not record the digest of {}: {}", path.name, exc)
 
 
 def recall_digest(path: Path) -> FileDigest | None:
     """The remembered digest of `path` if the file provably has not changed since, else None."""
     try:
-        entry = json.loads((path.parent / DIGEST_CACHE_DIR / f"{path.name}.json").read_text(encoding="utf-8"))
+        entry = read_json_file(path.parent / DIGEST_CACHE_DIR / f"{path.name}.json", JSON_MAX_DEPTH, 1 << 20)
         if entry["fingerprint"] != _fingerprint(path.stat()):
             return None
         return FileDigest(entry["size"], entry["sha256"], entry["part_size"], tuple(entry["part_sha256s"]))
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+    except (OSError, ValueError, KeyError, TypeError):  # UntrustedInputError is a ValueError
         return None
 
 
@@ -363,6 +363,9 @@ def write_json_atomic(path: Path, data: Any) -> None:
     """
     tmp = temp_sibling(path)
     try:
+        if path.is_dir() and not path.is_symlink():
+            # os.replace would fail after the write; say so before, and what to do.
+            raise WriteError(f"cannot write {str(path)!r}: a directory is in its place; move it away and run again")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         with open(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, sort_keys=True)
@@ -370,8 +373,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        hint = "free some space and run again" if exc.errno == errno.ENOSPC else "check the path and its permissions"
+        raise WriteError(
+            f"cannot write {str(path)!r}: {exc.strerror or exc}; {hint} (any previous copy is unchanged)"
+        ) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a directory planted under the temporary name: not ours
+            tmp.unlink(missing_ok=True)
 
 
 def write_checksum_file(record: ChecksumRecord, directory: Path) -> Path:
@@ -382,13 +391,13 @@ def write_checksum_file(record: ChecksumRecord, directory: Path) -> Path:
 
 def read_checksum_file(path: Path) -> ChecksumRecord:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, follow=True)
     except FileNotFoundError:
         raise ChecksumError(f"checksum file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChecksumError(
-            f"cannot read checksum file {str(path)!r}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
+    except OSError as exc:
+        raise ChecksumError(f"cannot read checksum file {str(path)!r}: {exc.strerror or exc}") from None
+    except UntrustedInputError as exc:
+        raise ChecksumError(f"cannot read checksum file: {exc}") from None
     source = f"checksum file {str(path)!r}"
     return ChecksumRecord.from_json(parse_json(text, source), source=source)
 
@@ -396,10 +405,17 @@ def read_checksum_file(path: Path) -> ChecksumRecord:
 def merge_index(index_path: Path, records: Iterable[ChecksumRecord]) -> dict[str, Any]:
     """Merge records into armory's `cached_datasets.json` format (name -> entry)."""
     index: dict[str, Any] = {}
-    if index_path.exists():
-        index = parse_json(index_path.read_text(encoding="utf-8"), f"index {str(index_path)!r} (fix or delete it)")
-        if not isinstance(index, dict):
-            raise ChecksumError(f"malformed index {str(index_path)!r}: expected a JSON object")
+    source = f"index {str(index_path)!r} (fix or delete it)"
+    try:
+        index = parse_json(read_regular(index_path, follow=True), source)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ChecksumError(f"cannot read the {source}: {exc.strerror or exc}") from None
+    except UntrustedInputError as exc:
+        raise ChecksumError(f"cannot read the {source}: {exc}") from None
+    if not isinstance(index, dict):
+        raise ChecksumError(f"malformed {source}: expected a JSON object")
     for record in records:
         index[record.name] = record.index_entry()
     write_json_atomic(index_path, index)

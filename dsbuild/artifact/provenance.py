@@ -36,10 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from dsbuild.untrusted import cut, quote
+
 FORMAT = 1
 MAX_JSON_BYTES = 64 * 1024
 MAX_ITEMS = 1000
 MAX_TEXT = 512
+MAX_SHOWN_DIFFERENCES = 20  # lines of side_by_side
 # Distribution name -> key in `tools`.
 TOOL_DISTRIBUTIONS = {
     "tensorflow": "tensorflow",
@@ -75,10 +78,14 @@ def builder_files(folder: Path) -> list[str]:
     return sorted(files)
 
 
-def builder_source_sha256(folder: Path) -> str:
+def builder_file_sha256s(folder: Path) -> dict[str, str]:
+    """Each builder source file's sha256, so a check can name the file that changed."""
+    return {rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest() for rel in builder_files(folder)}
+
+
+def builder_source_sha256(folder: Path, file_sha256s: dict[str, str] | None = None) -> str:
     digest = hashlib.sha256()
-    for rel in builder_files(folder):
-        file_digest = hashlib.sha256((folder / rel).read_bytes()).hexdigest()
+    for rel, file_digest in sorted((file_sha256s or builder_file_sha256s(folder)).items()):
         digest.update(f"{rel}\0{file_digest}\n".encode())
     return digest.hexdigest()
 
@@ -135,14 +142,18 @@ class BuildInputs:
 def collect(inputs: BuildInputs) -> dict[str, Any]:
     """The provenance object for a build (no TensorFlow import)."""
     folder = inputs.folder
+    digests = builder_file_sha256s(folder) if folder else {}
+    builder: dict[str, Any] = {
+        "name": inputs.name,
+        "version": inputs.version,
+        "source_sha256": builder_source_sha256(folder, digests) if folder else None,
+        "files": sorted(digests),
+    }
+    if folder:
+        builder["file_sha256"] = digests
     return {
         "format": FORMAT,
-        "builder": {
-            "name": inputs.name,
-            "version": inputs.version,
-            "source_sha256": builder_source_sha256(folder) if folder else None,
-            "files": builder_files(folder) if folder else [],
-        },
+        "builder": builder,
         "sources": recorded_sources(folder),
         "tools": installed_tools(),
         "options": {
@@ -183,10 +194,13 @@ def parse(data: Any, name: str, version: str) -> dict[str, Any]:
         raise ProvenanceError(f"provenance larger than {MAX_JSON_BYTES} bytes")
     top = _dict(data, "provenance", ("format", "builder", "sources", "tools", "options", "command"))
     if top["format"] != FORMAT:
-        raise ProvenanceError(f"provenance format {top['format']!r} is not {FORMAT}")
-    builder = _dict(top["builder"], "provenance.builder", ("name", "version", "source_sha256", "files"))
+        raise ProvenanceError(f"provenance format {quote(top['format'])} is not {FORMAT}")
+    raw_builder = top["builder"]
+    # `file_sha256` (each file's digest) is optional: records written before it was added have none.
+    optional = ("file_sha256",) if isinstance(raw_builder, dict) and "file_sha256" in raw_builder else ()
+    builder = _dict(raw_builder, "provenance.builder", ("name", "version", "source_sha256", "files", *optional))
     if builder["name"] != name or builder["version"] != version:
-        raise ProvenanceError(f"provenance.builder names {builder['name']!r} {builder['version']!r}")
+        raise ProvenanceError(f"provenance.builder names {quote(builder['name'])} {quote(builder['version'])}")
     sha = builder["source_sha256"]
     if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
         raise ProvenanceError("provenance.builder.source_sha256 must be a sha256 or null")
@@ -195,13 +209,16 @@ def parse(data: Any, name: str, version: str) -> dict[str, Any]:
         raise ProvenanceError(f"provenance.builder.files must be a list of at most {MAX_ITEMS} entries")
     for f in files:
         _text(f, "provenance.builder.files[]")
+    for key, value in _dict(builder.get("file_sha256", {}), "provenance.builder.file_sha256").items():
+        if key not in files or not isinstance(value, str) or not _SHA256.fullmatch(value):
+            raise ProvenanceError("provenance.builder.file_sha256 must map names of builder.files to sha256s")
     for key, value in _dict(top["sources"], "provenance.sources").items():
         _text(key, "provenance.sources key")
         if not isinstance(value, str) or not _SHA256.fullmatch(value):
-            raise ProvenanceError(f"provenance.sources[{key!r}] must be a sha256")
+            raise ProvenanceError(f"provenance.sources[{quote(key)}] must be a sha256")
     for key, value in _dict(top["tools"], "provenance.tools").items():
         _text(key, "provenance.tools key")
-        _text(value, f"provenance.tools[{key!r}]")
+        _text(value, f"provenance.tools[{quote(key)}]")
     options = _dict(top["options"], "provenance.options", OPTION_KEYS)
     _text(options["config"], "provenance.options.config", nullable=True)
     if options["file_format"] not in ("tfrecord", "array_record"):
@@ -224,10 +241,14 @@ def side_by_side(local: dict[str, Any] | None, remote: dict[str, Any] | None) ->
         which = "local" if local is None else "remote"
         return f"  (no provenance in the {which} checksum file)"
     lines = []
-    for key in sorted(set(_flatten(local)) | set(_flatten(remote))):
-        a, b = _flatten(local).get(key, "-"), _flatten(remote).get(key, "-")
+    flat_local, flat_remote = _flatten(local), _flatten(remote)
+    for key in sorted(set(flat_local) | set(flat_remote)):
+        a, b = flat_local.get(key, "-"), flat_remote.get(key, "-")
         if a != b:
-            lines.append(f"  {key}: local {a} | remote {b}")
+            # A published provenance is outside input: each value cut, the list capped.
+            lines.append(f"  {cut(key, 120)}: local {cut(a, 120)} | remote {cut(b, 120)}")
+    if len(lines) > MAX_SHOWN_DIFFERENCES:
+        lines[MAX_SHOWN_DIFFERENCES:] = [f"  ... and {len(lines) - MAX_SHOWN_DIFFERENCES} more"]
     return "\n".join(lines) or "  (same provenance)"
 
 

@@ -12,8 +12,9 @@ than TFRecord.
 
 from __future__ import annotations
 
-import json
+import os
 import re
+import stat
 import struct
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dsbuild.errors import VerificationError
+from dsbuild.untrusted import cut, describe_mode, quote
 
 CONFIG_METADATA_DIR = ".config"
 _MASK_DELTA = 0xA282EAD8
@@ -78,11 +80,17 @@ def feature_keys(features_json: dict) -> set[str]:
     """The keys a serialized example has: FeaturesDict entries joined by '/', Sequence wrappers see-through."""
     keys: set[str] = set()
 
-    def walk(node: dict, prefix: str) -> None:
+    def walk(node: Any, prefix: str) -> None:
+        # features.json is outside input: its depth is bounded when read, its shape is checked here.
+        if not isinstance(node, dict):
+            raise VerificationError(f"features.json: feature {quote(prefix)} is not an object")
         if "featuresDict" in node:
-            for name, child in node["featuresDict"].get("features", {}).items():
+            children = node["featuresDict"].get("features", {}) if isinstance(node["featuresDict"], dict) else None
+            if not isinstance(children, dict):
+                raise VerificationError(f"features.json: feature {quote(prefix)} has a malformed featuresDict")
+            for name, child in children.items():
                 walk(child, f"{prefix}/{name}" if prefix else name)
-        elif "sequence" in node and isinstance(node["sequence"].get("feature"), dict):
+        elif isinstance(node.get("sequence"), dict) and isinstance(node["sequence"].get("feature"), dict):
             walk(node["sequence"]["feature"], prefix)
         else:
             keys.add(prefix)
@@ -92,8 +100,18 @@ def feature_keys(features_json: dict) -> set[str]:
 
 
 def iter_records(path: Path) -> Iterator[bytes]:
-    """The records of one TFRecord file, each framing and CRC checked; VerificationError on the first fault."""
-    with open(path, "rb", buffering=1 << 20) as stream:
+    """The records of one TFRecord file, each framing and CRC checked; VerificationError on the first fault.
+
+    Opened without following a symlink or waiting on a FIFO, and refused unless it is a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise VerificationError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    with open(fd, "rb", buffering=1 << 20) as stream:
+        mode = os.fstat(stream.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise VerificationError(f"{path} is {describe_mode(mode)}, not a regular file")
         offset = 0
         while header := stream.read(_HEADER.size):
             if len(header) < _HEADER.size:
@@ -111,44 +129,32 @@ def iter_records(path: Path) -> Iterator[bytes]:
             offset += _HEADER.size + length + 4
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VerificationError(f"{path} cannot be read: {exc}") from None
-    if not isinstance(value, dict):
-        raise VerificationError(f"{path} is not a JSON object")
-    return value
+def _metadata(version_dir: Path) -> tuple[dict[str, Any], dict[str, Any], list[tuple[Path, int]]]:
+    """dataset_info.json, features.json and the shards it lists, all checked as outside input (VerificationError)."""
+    from dsbuild.artifact.built_dataset import read_metadata, shard_paths
 
-
-def _shard_paths(version_dir: Path, info: dict) -> list[tuple[Path, int]]:
-    from dsbuild.artifact.built_dataset import _shard_names as shard_names
-
-    shards = []
-    for split in info.get("splits", []):
-        names = shard_names({**info, "splits": [split]}, info.get("name", ""))
-        shards += list(
-            zip((version_dir / n for n in names), (int(n) for n in split.get("shardLengths", [])), strict=True)
-        )
-    return shards
+    info, features = (read_metadata(version_dir / name) for name in ("dataset_info.json", "features.json"))
+    name = info.get("name", "")
+    return info, features, shard_paths(version_dir, info, name if isinstance(name, str) else "")
 
 
 def check_version_dir(version_dir: Path) -> int:
     """Check one `<name>[/<config>]/<version>` dir's TFRecord shards; return the records checked."""
-    info, features = (_read_json(version_dir / name) for name in ("dataset_info.json", "features.json"))
+    _, features, paths = _metadata(version_dir)
     expected = feature_keys(features)
     parse = example_class().FromString
     total = 0
-    for path, count in _shard_paths(version_dir, info):
+    for path, count in paths:
         seen = 0
         for index, data in enumerate(iter_records(path)):
             try:
                 keys = {_RAGGED_SUFFIX.sub("", k) for k in parse(data).features.feature}
             except Exception as exc:  # protobuf's DecodeError and friends
-                raise VerificationError(f"{path}: record {index} is not a tf.train.Example: {exc}") from None
+                raise VerificationError(f"{path}: record {index} is not a tf.train.Example: {cut(str(exc))}") from None
             if keys != expected:
                 raise VerificationError(
-                    f"{path}: record {index} has features {sorted(keys)}, features.json lists {sorted(expected)}"
+                    f"{path}: record {index} has features {cut(str(sorted(keys)))}, "
+                    f"features.json lists {cut(str(sorted(expected)))}"
                 )
             seen += 1
         if seen != count:
@@ -158,23 +164,28 @@ def check_version_dir(version_dir: Path) -> int:
 
 
 def needs_tensorflow(data_dir: Path, subdirs: Sequence[str]) -> bool:
-    """True when a version dir is not in TFRecord format (only TFDS can read it)."""
+    """True when a version dir is not in TFRecord format (only TFDS can read it).
+
+    Every version dir's metadata is checked first (VerificationError): TFDS never sees a shard path that
+    leaves its directory, a FIFO, or JSON that would make it recurse.
+    """
+    formats = []
     for sub in subdirs:
         if sub.split("/")[-1] == CONFIG_METADATA_DIR:
             continue
-        info = _read_json(data_dir / sub / "dataset_info.json")
-        if info.get("fileFormat", "tfrecord") != "tfrecord":
-            return True
-    return False
+        info, _, _ = _metadata(data_dir / sub)
+        formats.append(info.get("fileFormat", "tfrecord"))
+    return any(f != "tfrecord" for f in formats)
 
 
 def verify_built(data_dir: Path, subdirs: Sequence[str], all_examples: bool = False) -> None:
     """Shards checked without TensorFlow; TFDS decodes too for all_examples (--verify-all) or another format."""
-    if needs_tensorflow(data_dir, subdirs) or all_examples:
+    tensorflow_only = needs_tensorflow(data_dir, subdirs)  # checks every version dir's metadata first
+    if tensorflow_only or all_examples:
         from dsbuild.artifact.built_dataset import check_loads
 
         check_loads(data_dir, subdirs, all_examples=all_examples)
-    if needs_tensorflow(data_dir, subdirs):
+    if tensorflow_only:
         return
     for sub in subdirs:
         if sub.split("/")[-1] != CONFIG_METADATA_DIR:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from dsbuild.errors import UnsafeArchiveError
+from dsbuild.untrusted import QUOTE_LIMIT, quote  # noqa: F401 - re-exported
 
 BLOCK = 512
 # Our own pax headers hold a path (at most 4 KiB on Linux) and a few numbers.
@@ -29,8 +30,6 @@ HEADER_DATA_LIMIT = 16 * 1024
 TRAILER_LIMIT = 1 << 20
 # Global pax headers are legal but never written by our packer or GNU tar; a few are tolerated.
 GLOBAL_HEADER_LIMIT = 4
-# Any attacker-supplied string in a message is cut to this many characters.
-QUOTE_LIMIT = 200
 
 FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
 DIR_TYPE = tarfile.DIRTYPE
@@ -43,12 +42,6 @@ _PAX_RECORD = re.compile(rb"^(\d{1,6}) ")
 _DECIMAL = re.compile(r"^\d{1,20}$")
 _TIME = re.compile(r"^-?\d{1,12}(\.\d{1,9})?$")
 _PAX_NUMBERS = {"size": _DECIMAL, "uid": _DECIMAL, "gid": _DECIMAL, "mtime": _TIME, "atime": _TIME, "ctime": _TIME}
-
-
-def quote(text: object) -> str:
-    """repr() of an attacker-supplied value, cut to QUOTE_LIMIT characters."""
-    shown = repr(text)
-    return shown if len(shown) <= QUOTE_LIMIT else shown[:QUOTE_LIMIT] + f"... ({len(shown)} characters)"
 
 
 @dataclass(frozen=True)

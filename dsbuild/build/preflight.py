@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import hashlib
 import http.client
 import importlib.util
@@ -33,6 +34,7 @@ from dsbuild.build.catalog import TFDS_CORE, CatalogEntry
 from dsbuild.errors import DsbuildError
 from dsbuild.options import hint
 from dsbuild.sizes import human_size
+from dsbuild.untrusted import UntrustedInputError, parse_decimal
 
 REACH_SECONDS = 5.0
 CHECKSUMS_FILE = "checksums.tsv"
@@ -114,8 +116,8 @@ def parse_checksums(text: str) -> list[SourceFile]:
             continue
         url, size, sha = parts[:3]
         name = parts[3] if len(parts) > 3 else url.rstrip("/").rsplit("/", 1)[-1]
-        if size.isdigit():
-            files.append(SourceFile(url, int(size), sha.lower(), name))
+        with contextlib.suppress(UntrustedInputError):  # ASCII digits only, bounded; other lines are not entries
+            files.append(SourceFile(url, parse_decimal(size, "size"), sha.lower(), name))
     return files
 
 

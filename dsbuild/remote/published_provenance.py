@@ -11,9 +11,7 @@ tool versions).
 
 from __future__ import annotations
 
-import json
-
-from dsbuild.artifact.checksums import ChecksumRecord
+from dsbuild.artifact.checksums import ChecksumRecord, parse_json
 from dsbuild.artifact.provenance import side_by_side
 from dsbuild.errors import ChecksumError, RemoteConflictError, RemoteError
 from dsbuild.remote import s3, s3_transfer
@@ -23,8 +21,9 @@ def published_record(client: s3.Client, bucket: str, key: str) -> ChecksumRecord
     """The published checksum file's record, or None if there is none or it cannot be read."""
     try:
         data = s3_transfer.read_small_object(client, bucket, key)
-        return ChecksumRecord.from_json(json.loads(data.decode("utf-8")), source=s3.s3_url(bucket, key))
-    except (RemoteError, ChecksumError, UnicodeDecodeError, ValueError):
+        source = f"checksum file {s3.s3_url(bucket, key)}"
+        return ChecksumRecord.from_json(parse_json(data, source), source=source)  # bounded: nesting, digits
+    except (RemoteError, ChecksumError):
         return None
 
 

