@@ -11,13 +11,12 @@ compared: they are reused as before, and the log says so.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsbuild.artifact.checksums import read_checksum_file
-from dsbuild.artifact.provenance import builder_files
+from dsbuild.artifact.provenance import builder_file_sha256s, builder_source_sha256
 from dsbuild.build.catalog import CatalogEntry
 from dsbuild.errors import ChecksumError
 from dsbuild.paths import checksum_file_name
@@ -36,18 +35,6 @@ class Verdict:
     provenance: dict[str, Any] | None = None  # the recorded one, when known
 
 
-def _file_digests(folder: Path) -> dict[str, str]:
-    return {rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest() for rel in builder_files(folder)}
-
-
-def _source_sha256(digests: dict[str, str]) -> str:
-    # The same digest as dsbuild.artifact.provenance.builder_source_sha256.
-    digest = hashlib.sha256()
-    for rel, file_digest in sorted(digests.items()):
-        digest.update(f"{rel}\0{file_digest}\n".encode())
-    return digest.hexdigest()
-
-
 def _named(files: list[str]) -> str:
     shown = ", ".join(files[:MAX_NAMED])
     return shown + (f" and {len(files) - MAX_NAMED} more" if len(files) > MAX_NAMED else "")
@@ -55,8 +42,8 @@ def _named(files: list[str]) -> str:
 
 def changed_files(folder: Path, recorded: dict[str, Any], built_at: float) -> str | None:
     """None if `folder` has the recorded builder source; else which files differ, as a phrase."""
-    now = _file_digests(folder)
-    if _source_sha256(now) == recorded["source_sha256"]:
+    now = builder_file_sha256s(folder)
+    if builder_source_sha256(folder, now) == recorded["source_sha256"]:
         return None
     before = recorded.get("file_sha256")
     old_files = set(recorded["files"])
