@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import Status
-from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
+from dsbuild.options import DEADLINE, OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
 examples:
@@ -42,7 +42,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="also write armory-testbed's checksum line <name>.txt (BUCKET KEY SIZE SHA256) for each published "
         "tarball into DIR, for armory's cached_s3_checksums/",
     )
-    add_options(parser, VERBOSITY)
+    add_options(parser, *DEADLINE, VERBOSITY)
     return parser
 
 
@@ -53,11 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> int:
         from dsbuild.batch import exit_code, summary_lines
         from dsbuild.paths import resolve_data_dir
+        from dsbuild.remote import s3_transfer
         from dsbuild.remote.location import RemoteOptions
         from dsbuild.remote.upload import upload
         from dsbuild.sizes import human_size
 
         options = RemoteOptions(**remote_settings(args))
+        s3_transfer.set_rate_floor_from(args)
         data_dir = resolve_data_dir(args.output_directory)
         results = upload(data_dir, args.targets, options, dry_run=args.dry_run, force=args.force)
         if not results:

@@ -23,6 +23,7 @@ from dsbuild.artifact.checksums import CHUNK_SIZE, FileDigest, HashingWriter, re
 from dsbuild.defaults import Status
 from dsbuild.errors import ChecksumError, RemoteConflictError, RemoteError
 from dsbuild.log import log
+from dsbuild.options import DEFAULT_MIN_RATE, DEFAULT_STALL_WINDOW
 from dsbuild.paths import create_new
 from dsbuild.remote import multipart
 from dsbuild.remote.s3 import (
@@ -137,10 +138,6 @@ class TransferStalledError(RemoteError):
     """A transfer fell below the rate floor (--min-rate) over the stall window (--stall-window) and was stopped."""
 
 
-DEFAULT_MIN_RATE = 32 * 1024  # bytes per second, averaged over the window
-DEFAULT_STALL_WINDOW = 60.0  # seconds
-
-
 @dataclass(frozen=True)
 class RateFloor:
     """Stop a transfer whose average rate over the last `window` seconds is below `min_rate` (0: never)."""
@@ -160,6 +157,11 @@ def set_rate_floor(floor: RateFloor) -> None:
 
 def rate_floor() -> RateFloor:
     return _rate_floor
+
+
+def set_rate_floor_from(args: Any) -> None:
+    """The floor from an entry script's parsed --min-rate and --stall-window."""
+    set_rate_floor(RateFloor(args.min_rate, args.stall_window))
 
 
 class RateWatchdog:
@@ -558,12 +560,15 @@ class ObjectStream(io.RawIOBase):
     stream into _CutShortError so the caller's retry sees one kind of error.
     """
 
-    def __init__(self, body: Any, limit: int, url: str, bar: _Bar) -> None:
+    def __init__(self, body: Any, limit: int, url: str, bar: _Bar, watchdog: RateWatchdog | None = None) -> None:
         self._body = body
         self._limit = limit
         self._url = url
         self._bar = bar
+        self._watchdog = watchdog
         self.size = 0
+        if watchdog is not None:
+            watchdog.on_stall(self.abort)  # a read blocked on a dripping server returns at once
 
     def readable(self) -> bool:
         return True
@@ -581,8 +586,13 @@ class ObjectStream(io.RawIOBase):
         try:
             data = self._body.read(len(buffer))
         except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, ConnectionError) as exc:
+            if self._watchdog is not None:
+                self._watchdog.check()  # below the rate floor: stopped, not retried
             raise _CutShortError(type(exc).__name__) from None
         count = len(data)
+        if self._watchdog is not None:
+            self._watchdog.add(count)
+            self._watchdog.check()
         self.size += count
         if self.size > self._limit:
             raise ChecksumError(
@@ -613,17 +623,19 @@ def read_object(
         )
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         bar = _Bar(key.rsplit("/", 1)[-1], expected_size, progress)
+        watchdog = RateWatchdog(f"download of {url}")
         try:
-            with remote_errors(f"cannot download {url}", client):
+            with remote_errors(f"cannot download {url}", client), watchdog:
                 body = client.get_object(Bucket=bucket, Key=key)["Body"]
-            stream = ObjectStream(body, expected_size, url, bar)
-            try:
-                return consume(stream)
-            except BaseException:
-                stream.abort()  # a reader thread `consume` started may still be blocked on the socket
-                raise
-            finally:
-                body.close()
+                stream = ObjectStream(body, expected_size, url, bar, watchdog)
+                try:
+                    return consume(stream)
+                except BaseException:
+                    stream.abort()  # a reader thread `consume` started may still be blocked on the socket
+                    watchdog.check()  # whatever `consume` made of the broken stream, say why it broke
+                    raise
+                finally:
+                    body.close()
         except _CutShortError as exc:
             if attempt == DOWNLOAD_ATTEMPTS:
                 raise RemoteError(f"download of {url} was cut short twice ({exc}); try again later") from None
