@@ -113,6 +113,7 @@ class StateRecord:
 
     def save(self, state: UploadState) -> None:
         try:
+            self.path.parent.mkdir(exist_ok=True)
             write_json_atomic(self.path, asdict(state))
         except OSError as exc:
             log.warning("cannot record this upload in {} ({}): it cannot be resumed", self.path, exc.strerror)

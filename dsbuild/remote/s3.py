@@ -188,8 +188,9 @@ def _remember_client_secrets(session: Any, anonymous: bool) -> None:
 
 _PRINTABLE_TOKEN = re.compile(r"^[!-~]+$")
 _SECRET_PARTS = re.compile(
-    r"(AWS4-HMAC-SHA256\s|Credential=|Signature=|X-Amz-Signature=|X-Amz-Credential=|X-Amz-Security-Token[=:]\s*"
-    r"|Authorization[=:]\s*)[^'\"]*",
+    r"(AWS4-HMAC-SHA256\s|Credential=|Signature=|X-Amz-Signature=|X-Amz-Credential="
+    # a header as text ("Name: value"), as a query ("Name=value") or in a dict's repr ("'Name': b'value'")
+    r"|(?:X-Amz-Security-Token|Authorization)['\"]?\s*[=:]\s*b?['\"]?)[^'\",}\r\n]*",
     re.IGNORECASE,
 )
 
