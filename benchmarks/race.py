@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -65,14 +66,16 @@ def main(argv: list[str] | None = None) -> int:
             for count in args.processes:
                 for identical in (True, False):
                     counts = {"pair": 0, "nothing": 0, "inconsistent": 0, "false": 0, "winners": 0, "problems": 0}
+                    bucket = server.create_bucket()  # one per case: the server has volumes for ~60 buckets
                     for trial in range(args.trials):
                         work = Path(tmp) / f"n{count}-{'same' if identical else 'diff'}-{trial}"
                         # Half the trials single PUT (1 KiB), half multipart (12 MiB of random bytes).
                         payload = 12 * race.MiB if trial % 2 else 1024
                         racers = race.make_racers(work, count, identical, payload)
-                        bucket = server.create_bucket()
-                        race.run_race(racers, server.endpoint, bucket, env)
-                        outcome = race.judge(racers, client, bucket)
+                        prefix = f"trial{trial}/"
+                        race.run_race(racers, server.endpoint, bucket, env, prefix=prefix)
+                        outcome = race.judge(racers, client, bucket, prefix)
+                        shutil.rmtree(work)
                         counts["pair" if outcome.published_sha256 else "nothing"] += 1
                         counts["inconsistent"] += any("inconsistent" in p for p in outcome.problems)
                         counts["false"] += any("false success" in p for p in outcome.problems)

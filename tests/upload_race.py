@@ -20,8 +20,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME, VERSION = "toy", "1.0.0"
-TARBALL_KEY = f"datasets/{NAME}-{VERSION}.tar.gz"
-CHECKSUM_KEY = f"datasets/{NAME}-{VERSION}.json"
+PREFIX = "datasets/"
+TARBALL = f"{NAME}-{VERSION}.tar.gz"
+CHECKSUM = f"{NAME}-{VERSION}.json"
+TARBALL_KEY, CHECKSUM_KEY = PREFIX + TARBALL, PREFIX + CHECKSUM
 MiB = 1024 * 1024
 
 # The child: import everything, say so, wait for the gate file, then run upload.py's main with 5 MiB parts.
@@ -79,15 +81,29 @@ def make_racers(work: Path, count: int, identical: bool, payload_bytes: int) -> 
     return racers
 
 
-def run_race(racers: list[Racer], endpoint: str, bucket: str, env: dict[str, str], timeout: float = 300) -> None:
-    """Start every racer, open the gate when all are up, wait for all."""
+def run_race(
+    racers: list[Racer], endpoint: str, bucket: str, env: dict[str, str], timeout: float = 300, prefix: str = PREFIX
+) -> None:
+    """Start every racer, open the gate when all are up, wait for all. (One bucket can hold many
+    races under different prefixes: the test server runs out of volumes after ~60 buckets.)"""
     gate = racers[0].data_dir.parent / "gate"
     gate.unlink(missing_ok=True)
     processes = []
     ready = [racer.data_dir.parent / f"ready-{i}" for i, racer in enumerate(racers)]
     for racer, flag in zip(racers, ready, strict=True):
         flag.unlink(missing_ok=True)
-        argv = ["-o", str(racer.data_dir), "--endpoint-url", endpoint, "-b", bucket, "--no-progress", NAME]
+        argv = [
+            "-o",
+            str(racer.data_dir),
+            "--endpoint-url",
+            endpoint,
+            "-b",
+            bucket,
+            "--prefix",
+            prefix,
+            "--no-progress",
+        ]
+        argv.append(NAME)
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-c", RACER, str(flag), str(gate), *argv],
@@ -113,26 +129,26 @@ def run_race(racers: list[Racer], endpoint: str, bucket: str, env: dict[str, str
         racer.code = process.returncode
 
 
-def judge(racers: list[Racer], client: Any, bucket: str) -> Outcome:
-    """What the bucket holds and what each racer said, against the contract."""
+def judge(racers: list[Racer], client: Any, bucket: str, prefix: str = PREFIX) -> Outcome:
+    """What the bucket holds under `prefix` and what each racer said, against the contract."""
     from botocore.exceptions import ClientError
 
     problems: list[str] = []
     published: dict[str, Any] | None = None
     try:
-        published = json.loads(client.get_object(Bucket=bucket, Key=CHECKSUM_KEY)["Body"].read())
+        published = json.loads(client.get_object(Bucket=bucket, Key=prefix + CHECKSUM)["Body"].read())
     except ClientError:
         published = None
     sha = published["sha256"] if published else None
     if published is not None:
         try:
-            body = client.get_object(Bucket=bucket, Key=TARBALL_KEY)["Body"].read()
+            body = client.get_object(Bucket=bucket, Key=prefix + TARBALL)["Body"].read()
         except ClientError:
             problems.append("inconsistent pair: a checksum file without its tarball")
         else:
             if (len(body), hashlib.sha256(body).hexdigest()) != (published["size"], sha):
                 problems.append("inconsistent pair: the tarball is not the one the checksum file describes")
-    leftovers = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    leftovers = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
     if leftovers:
         problems.append(f"{len(leftovers)} unfinished multipart upload(s) left")
     for i, racer in enumerate(racers):

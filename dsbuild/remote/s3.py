@@ -164,8 +164,28 @@ def make_client(endpoint_url: str | None = None, anonymous: bool = False) -> Cli
             "and the region (AWS_DEFAULT_REGION)"
         ) from None
     _remember_client_secrets(session, anonymous)
+    _sign_checksum_not_payload(client)
     log.debug("S3 endpoint {}, credentials from {}", endpoint_label(client), source)
     return client
+
+
+def _sign_checksum_not_payload(client: Client) -> None:
+    """Bodies we send with an x-amz-checksum-sha256 header are signed as UNSIGNED-PAYLOAD.
+
+    Over plain http botocore otherwise reads every body once more to sign its sha256: a second
+    SHA256 pass over every byte. The signed checksum header already binds the body (the server
+    refuses a body that does not match it), which is what botocore does by itself over https.
+    """
+    from botocore.config import Config
+
+    unsigned = client.meta.config.merge(Config(s3={"payload_signing_enabled": False}))
+
+    def before_sign(request: Any, **kwargs: Any) -> None:
+        if "x-amz-checksum-sha256" in request.headers:
+            request.context["client_config"] = unsigned
+
+    for operation in ("PutObject", "UploadPart"):
+        client.meta.events.register(f"before-sign.s3.{operation}", before_sign)
 
 
 # boto3's own variables that hold secrets (the key id too: it names the account).

@@ -470,6 +470,13 @@ def _resumable_upload(
     return state.upload_id, kept
 
 
+def _comparable(remote: str | None, local: str | None) -> bool:
+    """Both known and of the same shape (single, or the same number of parts)."""
+    if remote is None or local is None:
+        return False
+    return remote.rpartition("-")[2 if "-" in remote else 1] == local.rpartition("-")[2 if "-" in local else 1]
+
+
 def verify_uploaded(
     client: Client,
     bucket: str,
@@ -497,7 +504,7 @@ def verify_uploaded(
         problem = f"it is {remote.size} bytes, the local file {digest.size}"
     elif remote.s3_checksum is not None and sent_checksum is not None and remote.s3_checksum != sent_checksum:
         problem = f"its SHA256 checksum is {remote.s3_checksum}, expected {sent_checksum}"
-    elif None not in (remote.s3_checksum, digest.s3_checksum) and remote.s3_checksum != digest.s3_checksum:
+    elif _comparable(remote.s3_checksum, digest.s3_checksum) and remote.s3_checksum != digest.s3_checksum:
         problem = f"its SHA256 checksum is {remote.s3_checksum}, expected {digest.s3_checksum}"
     elif remote.sha256 != digest.sha256:
         problem = f"its sha256 metadata is {remote.sha256}, expected {digest.sha256}"
