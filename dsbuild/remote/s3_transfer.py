@@ -422,7 +422,7 @@ def _put_multipart(
             )
         except BaseException as exc:
             stop.set()
-            if recording and _keep_for_resume(exc):
+            if recording and (watchdog.tripped or _keep_for_resume(exc)):
                 log.warning("kept the unfinished upload of {}: run the same command again to continue it", url)
             else:
                 abort_upload(client, bucket, key, upload_id)
