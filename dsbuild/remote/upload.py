@@ -315,8 +315,9 @@ def _publish_checksum_file(
         write_json_atomic(final_path, record.to_json())
         return Status.UP_TO_DATE, url
     data = (json.dumps(record.to_json(), indent=2, sort_keys=True) + "\n").encode("utf-8")
-    status: str = Status.UPLOADED
-    if existing is not None and force:
+    created = existing is None and s3_transfer.put_if_absent(client, bucket, key, data, public=options.public)
+    status: str = Status.UPLOADED if created else Status.UP_TO_DATE  # unless other bytes: checked below
+    if not created and force and not describes_same_tarball(record, published_record(client, bucket, key)):
         log.warning("replacing {} (--force)", url)
         staged = temp_sibling(final_path)
         try:
@@ -327,8 +328,7 @@ def _publish_checksum_file(
             )
         finally:
             staged.unlink(missing_ok=True)
-    elif existing is not None or s3_transfer.put_if_absent(client, bucket, key, data, public=options.public) is None:
-        status = Status.UP_TO_DATE  # unless what is there describes other bytes: checked just below
+        status = Status.UPLOADED
     # Read back what the bucket now announces: the commit point is whichever checksum file is there.
     published = published_record(client, bucket, key)
     if not describes_same_tarball(record, published):
