@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import sys
+import traceback
+from types import TracebackType
 
 from armory.logs import log
 from tqdm import tqdm
@@ -37,6 +39,11 @@ def _write(message: str) -> None:
     tqdm.write(redact_secrets(message), end="", file=sys.stderr)
 
 
+def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """A bug's traceback, with every registered credential cut from it too."""
+    sys.stderr.write(redact_secrets("".join(traceback.format_exception(kind, value, tb))))
+
+
 def configure(verbosity: str = "info") -> None:
     """Send our messages at `verbosity` and above to stderr.
 
@@ -46,6 +53,7 @@ def configure(verbosity: str = "info") -> None:
     """
     global _level
     level = _level = verbosity.upper()
+    sys.excepthook = _redacting_excepthook
     log.remove()
     log.add(
         _write,

@@ -76,3 +76,18 @@ def test_botocore_error_text_is_redacted_in_the_log(capfd, monkeypatch, aws_env)
     assert "Invalid header value b'<redacted>'" in err
     for secret in ("PRINTABLE-SESSION-TOKEN-xyz", ADMIN_SECRET):
         assert secret not in err
+
+
+def test_a_bugs_traceback_is_redacted_too(capsys):
+    import sys
+
+    from dsbuild.log import add_secret, configure
+
+    add_secret("BUG-PATH-SECRET-0123")
+    configure("info")
+    try:
+        raise RuntimeError("unexpected: BUG-PATH-SECRET-0123")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    err = capsys.readouterr().err
+    assert "RuntimeError: unexpected: <redacted>" in err and "BUG-PATH-SECRET-0123" not in err
