@@ -41,10 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20, help="trials per case (default 20)")
     parser.add_argument("--processes", type=int, nargs="+", default=[2, 4], help="concurrent uploads (default 2 4)")
     parser.add_argument("--work-dir", type=Path, default=None, help="where the temporary files go")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=REPO,
+        help="run the upload.py of another checkout of this project (e.g. an older commit), judged the same way",
+    )
     args = parser.parse_args(argv)
     if args.trials < 1 or any(n < 2 for n in args.processes):
         parser.error("--trials must be >= 1 and --processes >= 2")
     race = load_race_module()
+    if not (args.checkout / "upload.py").is_file():
+        parser.error(f"{args.checkout} holds no upload.py")
+    race.ROOT = args.checkout.resolve()  # the racers' working directory: their upload.py and dsbuild
     servers = s3_server_module()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ARMORY_PRIVATE_"))}
     env.update(
@@ -52,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         ARMORY_PRIVATE_S3_KEY=servers.ADMIN_SECRET,
         AWS_EC2_METADATA_DISABLED="true",
         AWS_DEFAULT_REGION="us-east-1",
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=str(race.ROOT),
     )
     failures = 0
     with tempfile.TemporaryDirectory(dir=args.work_dir, prefix="race-") as tmp:
