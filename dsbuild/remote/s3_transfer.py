@@ -299,7 +299,7 @@ def upload_file(
     remote = head(client, bucket, key)
     if remote is not None:
         if _same_bytes(remote, digest):
-            log.info("{} is up to date", url)
+            log.debug("{} is up to date", url)  # upload.py prints it once
             return UP_TO_DATE
         if not force:
             raise _conflict(url, path, remote, digest, raced=False)
