@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.options import (
     CARD_EXAMPLES,
+    DEADLINE,
     OUTPUT_DIRECTORY,
     REMOTE,
     VERBOSITY,
@@ -121,7 +122,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"at most N files and directories (default {DEFAULT_MAX_MEMBERS})",
     )
-    add_options(parser, VERBOSITY)
+    add_options(parser, *DEADLINE, VERBOSITY)
     return parser
 
 
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
 
             print("\n".join(scenario_list_lines(Path(args.download_config[0]))))
             return 0
+        from dsbuild.remote.s3_transfer import set_rate_floor_from
+
+        set_rate_floor_from(args)  # --min-rate / --stall-window for every transfer below
         data_dir = resolve_data_dir(args.output_directory)
         if args.verify:
             return _verify(data_dir, args.targets)

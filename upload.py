@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsbuild.defaults import Status
-from dsbuild.options import OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
+from dsbuild.options import DEADLINE, OUTPUT_DIRECTORY, REMOTE, VERBOSITY, add_options, new_parser, remote_settings
 
 EPILOG = """\
 examples:
@@ -60,7 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="upload each published dataset's card (written if missing) beside its tarball, then regenerate "
         "datasets/index.html from the bucket's checksum files",
     )
-    add_options(parser, VERBOSITY)
+    add_options(parser, *DEADLINE, VERBOSITY)
     return parser
 
 
@@ -75,11 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> int:
         from dsbuild.batch import exit_code, summary_lines
         from dsbuild.paths import resolve_data_dir
+        from dsbuild.remote import s3_transfer
         from dsbuild.remote.location import RemoteOptions
         from dsbuild.remote.upload import upload
         from dsbuild.sizes import human_size
 
         options = RemoteOptions(**remote_settings(args))
+        s3_transfer.set_rate_floor_from(args)
         data_dir = resolve_data_dir(args.output_directory)
         results = upload(data_dir, args.targets, options, dry_run=args.dry_run, force=args.force)
         if not results:

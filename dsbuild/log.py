@@ -5,18 +5,43 @@ Writing through `tqdm.write` keeps progress bars intact when a line is logged.
 
 from __future__ import annotations
 
+import re
 import sys
+import traceback
+from types import TracebackType
 
 from armory.logs import log
 from tqdm import tqdm
 
-__all__ = ["configure", "log", "verbose"]
+__all__ = ["add_secret", "configure", "log", "redact_secrets", "verbose"]
 
 _level = "INFO"
+_secrets: set[str] = set()
+
+
+def add_secret(value: str | None) -> None:
+    """Never show `value` (a credential) in any message: raw, as Python quotes it, or any printable run of it."""
+    if not value:
+        return
+    forms = {value, repr(value)[1:-1], repr(value.encode("utf-8", "replace"))[2:-1]}
+    # A token with a control character is quoted around it; each printable run is cut on its own.
+    forms.update(run for run in re.split(r"[^!-~]+", value) if len(run) >= 6)
+    _secrets.update(form for form in forms if len(form) >= 4)
+
+
+def redact_secrets(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "<redacted>")
+    return text
 
 
 def _write(message: str) -> None:
-    tqdm.write(message, end="", file=sys.stderr)
+    tqdm.write(redact_secrets(message), end="", file=sys.stderr)
+
+
+def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """A bug's traceback, with every registered credential cut from it too."""
+    sys.stderr.write(redact_secrets("".join(traceback.format_exception(kind, value, tb))))
 
 
 def configure(verbosity: str = "info") -> None:
@@ -28,6 +53,7 @@ def configure(verbosity: str = "info") -> None:
     """
     global _level
     level = _level = verbosity.upper()
+    sys.excepthook = _redacting_excepthook
     log.remove()
     log.add(
         _write,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 from typing import Any, Protocol
@@ -52,6 +53,53 @@ CARD_EXAMPLES: OptionSpec = (
     ("--card-examples",),
     {"type": _count, "default": 8, "metavar": "N", "help": "examples per split on the dataset card (default: 8)"},
 )
+# The rate floor of transfers (uploads and downloads): below `min rate` on average over the window, stop.
+DEFAULT_MIN_RATE = 32 * 1024  # bytes per second
+DEFAULT_STALL_WINDOW = 60.0  # seconds
+_RATE_RE = re.compile(r"^([0-9]{1,12})\s*(|B|K|KB|KIB|M|MB|MIB)(?:/S)?$")
+
+
+def _rate(text: str) -> int:
+    """Bytes per second: 32768, 32K, 32KiB or 1MiB (KiB/MiB; ASCII digits only); 0 turns the floor off."""
+    match = _RATE_RE.match(text.strip().upper()[:40])
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a rate such as 32768, 32KiB or 1MiB (bytes per second)")
+    unit = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20}
+    return int(match[1]) * unit[match[2]]
+
+
+def _seconds(text: str) -> float:
+    """Seconds, 1 to 86400."""
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", text.strip()):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds")
+    value = float(text)
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 86400 seconds")
+    return value
+
+
+DEADLINE: tuple[OptionSpec, ...] = (
+    (
+        ("--min-rate",),
+        {
+            "type": _rate,
+            "default": DEFAULT_MIN_RATE,
+            "metavar": "RATE",
+            "help": "stop a transfer slower than RATE bytes/s (e.g. 32KiB, 1MiB) on average over --stall-window; "
+            "0: never (default: 32KiB)",
+        },
+    ),
+    (
+        ("--stall-window",),
+        {
+            "type": _seconds,
+            "default": DEFAULT_STALL_WINDOW,
+            "metavar": "SECONDS",
+            "help": f"the window --min-rate is averaged over (default: {DEFAULT_STALL_WINDOW:g})",
+        },
+    ),
+)
+
 # Where published datasets live: upload.py and download.py take the same ones.
 REMOTE: tuple[OptionSpec, ...] = (
     (

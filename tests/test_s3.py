@@ -237,7 +237,7 @@ def test_a_server_sending_more_than_the_checksum_file_says_is_cut_off(tmp_path, 
 
 
 def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
-    """A part that fails for good: the transfer is aborted, and our clean-up aborts the key's uploads."""
+    """A part that fails for good: this run's own multipart upload is aborted, and no other."""
     from types import SimpleNamespace
 
     client = s3.make_client("http://127.0.0.1:9")  # never contacted: the handler below answers
@@ -250,8 +250,6 @@ def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
         op = model.name
         if op == "HeadObject":
             return SimpleNamespace(status_code=404, headers={}), {"Error": {"Code": "404", "Message": "Not Found"}}
-        if op == "ListMultipartUploads":
-            return ok, {"Uploads": [{"Key": "m.bin", "UploadId": "u1"}, {"Key": "m.bin.x", "UploadId": "u2"}]}
         if op == "CreateMultipartUpload":
             return ok, {"UploadId": "u1", "Bucket": "bkt", "Key": "m.bin"}
         if op == "UploadPart":
@@ -264,8 +262,9 @@ def test_failed_multipart_upload_is_aborted(tmp_path, aws_env):
     client.meta.events.register("before-call.s3", respond)
     with pytest.raises(RemoteError, match=r"upload of m\.bin to s3://bkt/m\.bin failed: .* answered InternalError"):
         s3_transfer.upload_file(client, path, "bkt", "m.bin", digest, config=SMALL_PARTS, progress=False)
-    # Aborted (by s3transfer and by us), and never another key's upload.
-    assert aborted and set(aborted) == {"u1"}
+    # Aborted once, by UploadId; never listed, so never another process's upload.
+    assert aborted == ["u1"]
+    assert not (tmp_path / "_uploads" / "m.bin.json").exists()  # nothing left to resume
 
 
 def test_parse_s3_url():
@@ -273,3 +272,43 @@ def test_parse_s3_url():
     for bad in ("http://x/y", "s3://bucket", "s3:///key", "s3://UPPER/key"):
         with pytest.raises(RemoteError, match="is not an S3 URL"):
             s3.parse_s3_url(bad)
+
+
+@pytest.mark.parametrize(
+    ("size", "part"),
+    [
+        (0, 32 * MiB),
+        (1, 32 * MiB),
+        (100 * 1024**3, 32 * MiB),  # 100 GiB: 3,200 parts of the measured best size
+        (320_000 * MiB + 1, 33 * MiB),  # just over 10,000 parts of 32 MiB: one MiB more
+        (s3.MAX_OBJECT_SIZE, 525 * MiB),  # 5 TiB: 9,987 parts
+    ],
+)
+def test_part_size_keeps_any_object_within_s3_limits(size, part):
+    chosen = s3.part_size_for(size)
+    assert chosen == part
+    assert s3.MIN_PART_SIZE <= chosen <= s3.MAX_PART_SIZE and chosen % MiB == 0
+    assert -(-size // chosen) <= s3.MAX_PARTS
+
+
+def test_part_size_never_under_the_minimum_and_refuses_over_5_tib():
+    assert s3.part_size_for(10 * MiB, preferred=1024) == 5 * MiB
+    for size in range(0, s3.MAX_OBJECT_SIZE + 1, s3.MAX_OBJECT_SIZE // 997):
+        assert -(-size // s3.part_size_for(size)) <= s3.MAX_PARTS
+    with pytest.raises(s3.UsageError, match="larger than S3's limit"):
+        s3.part_size_for(s3.MAX_OBJECT_SIZE + 1)
+
+
+def test_credentials_are_cut_from_every_message():
+    from dsbuild.log import add_secret
+
+    add_secret("MY-SESSION-TOKEN-abc123\r")
+    add_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    text = (
+        "Invalid header value b'MY-SESSION-TOKEN-abc123\\r'; secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY; "
+        "headers {'Authorization': 'AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=abc', "
+        "'X-Amz-Security-Token': 'OTHER-TOKEN'}"
+    )
+    cut = s3.redact(text)
+    for secret in ("MY-SESSION-TOKEN", "wJalrXUtnFEMI", "AKIA", "Signature=abc", "OTHER-TOKEN"):
+        assert secret not in cut, cut

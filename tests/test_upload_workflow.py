@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -162,3 +164,114 @@ def test_interrupted_upload_aborts_the_multipart_upload(tmp_path, s3_server, s3_
     assert uploads_in_progress(admin, s3_bucket) == []
     assert not exists(admin, s3_bucket, TARBALL_KEY) and not exists(admin, s3_bucket, CHECKSUM_KEY)
     assert not (data / "cached_datasets.json").exists()
+
+
+KILLABLE_UPLOAD = """
+import sys, time
+from dsbuild.remote import s3, s3_transfer
+real_update = s3_transfer._Bar.update
+def slow(self, amount):
+    time.sleep(0.05 * amount / (1024 * 1024))  # ~20 MiB/s: slow enough to be killed mid-way
+    real_update(self, amount)
+s3_transfer._Bar.update = slow
+s3.MULTIPART_THRESHOLD = s3.PART_SIZE = 5 * 1024 * 1024
+s3.MAX_CONCURRENCY = 1
+import upload
+sys.exit(upload.main(sys.argv[1:]))
+"""
+
+
+def full_parts(client, bucket: str, key: str) -> dict[int, int]:
+    """{part number: size} of the one unfinished upload of `key`."""
+    (upload_id,) = [u["UploadId"] for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+    return {
+        p["PartNumber"]: p["Size"]
+        for p in client.list_parts(Bucket=bucket, Key=key, UploadId=upload_id).get("Parts", [])
+    }
+
+
+@pytest.mark.integration
+def test_an_upload_killed_midway_is_resumed_sending_only_the_missing_parts(
+    tmp_path, s3_server, s3_bucket, s3_creds, monkeypatch, small_parts, capfd
+):
+    data = tmp_path / "data"
+    make_tarball(data, payload=os.urandom(32 * MiB))  # 7 parts of 5 MiB
+    argv = ["-o", str(data), "--endpoint-url", s3_server.endpoint, "-b", s3_bucket, "--no-progress", "toy"]
+    process = subprocess.Popen([sys.executable, "-c", KILLABLE_UPLOAD, *argv], cwd=ROOT, stderr=subprocess.PIPE)
+    admin = s3_server.client()
+    try:
+        deadline = time.monotonic() + 120
+        while not uploads_in_progress(admin, s3_bucket) or len(full_parts(admin, s3_bucket, TARBALL_KEY)) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "two parts never arrived"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (data / "_uploads" / "toy-1.0.0.tar.gz.json").is_file()  # the record of the unfinished upload
+    before = {n: size for n, size in full_parts(admin, s3_bucket, TARBALL_KEY).items() if size == 5 * MiB}
+    total = -(-(data / "toy-1.0.0.tar.gz").stat().st_size // (5 * MiB))
+    assert 2 <= len(before) < total
+
+    sent: list[int] = []
+    real_make_client = s3.make_client
+
+    def counting_client(*args, **kwargs):
+        client = real_make_client(*args, **kwargs)
+        client.meta.events.register("before-call.s3.UploadPart", lambda params, **kw: sent.append(1))
+        client.meta.events.register("before-call.s3.CreateMultipartUpload", lambda **kw: sent.append(-1000))
+        return client
+
+    monkeypatch.setattr(s3, "make_client", counting_client)
+    capfd.readouterr()
+    assert upload.main(argv) == 0
+    err = capfd.readouterr().err
+    assert f"continuing the unfinished upload of s3://{s3_bucket}/{TARBALL_KEY}: {len(before)} of {total} parts" in err
+    assert sum(sent) == total - len(before)  # only the missing parts, and no new multipart upload
+    # The published pair is consistent: the tarball's bytes are the checksum file's.
+    record = json.loads(admin.get_object(Bucket=s3_bucket, Key=CHECKSUM_KEY)["Body"].read())
+    body = admin.get_object(Bucket=s3_bucket, Key=TARBALL_KEY)["Body"].read()
+    assert (len(body), hashlib.sha256(body).hexdigest()) == (record["size"], record["sha256"])
+    assert body == (data / "toy-1.0.0.tar.gz").read_bytes()
+    assert uploads_in_progress(admin, s3_bucket) == []
+    assert not (data / "_uploads" / "toy-1.0.0.tar.gz.json").exists()
+
+
+@pytest.mark.integration
+def test_a_recorded_upload_of_other_bytes_is_aborted_and_restarted(
+    tmp_path, s3_server, s3_bucket, s3_creds, small_parts
+):
+    """The record names an upload of other bytes (the tarball was rebuilt): that upload, ours, is aborted;
+    another process's unfinished upload of the same key is left alone."""
+    from dsbuild.remote import multipart
+
+    admin = s3_server.client()
+    others = admin.create_multipart_upload(Bucket=s3_bucket, Key=TARBALL_KEY)["UploadId"]  # not ours: no record
+    ours = admin.create_multipart_upload(Bucket=s3_bucket, Key=TARBALL_KEY)["UploadId"]
+    data = tmp_path / "data"
+    tarball = make_tarball(data, payload=os.urandom(12 * MiB)).tarball
+    stale = multipart.UploadState(s3_server.endpoint, s3_bucket, TARBALL_KEY, ours, "0" * 64, 12 * MiB, 5 * MiB)
+    multipart.StateRecord(tarball).save(stale)
+    options = RemoteOptions(bucket=s3_bucket, endpoint_url=s3_server.endpoint, progress=False)
+    assert [r.status for r in upload_workflow.upload(data, ["toy"], options)] == [s3_transfer.UPLOADED]
+    assert [u["UploadId"] for u in admin.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])] == [others]
+
+
+def test_a_hostile_upload_record_is_ignored(tmp_path):
+    from dsbuild.remote import multipart
+
+    tarball = tmp_path / "toy-1.0.0.tar.gz"
+    record = multipart.StateRecord(tarball)
+    record.path.parent.mkdir()
+    for text in (
+        "[",
+        "[]",
+        '{"upload_id": 5}',
+        "9" * 100_000,
+        '{"endpoint": "x", "bucket": "b", "key": "k", "upload_id": "u", "sha256": "s", "size": -1, "part_size": 5}',
+    ):
+        record.path.write_text(text)
+        assert record.load() is None

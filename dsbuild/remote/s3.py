@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dsbuild.errors import (
@@ -32,7 +32,7 @@ from dsbuild.errors import (
     RemoteNotFoundError,
     UsageError,
 )
-from dsbuild.log import log
+from dsbuild.log import add_secret, log, redact_secrets
 from dsbuild.options import given
 
 if TYPE_CHECKING:
@@ -42,10 +42,15 @@ if TYPE_CHECKING:
 # boto3 upload_file of 1 GiB to the test server on 2 cores): 8-64 MiB parts and
 # 2-8 threads all landed within 142-162 MiB/s; 32 MiB x 8 was the fastest. 32 MiB
 # parts keep an 87 GB tarball (coco) under 3,000 parts (S3 allows 10,000) and a
-# retried part small.
+# retried part small; larger tarballs get larger parts (`part_size_for`).
 MULTIPART_THRESHOLD = 32 * 1024 * 1024
 PART_SIZE = 32 * 1024 * 1024
 MAX_CONCURRENCY = 8
+# S3's limits: https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024**3
+MAX_PARTS = 10_000
+MAX_OBJECT_SIZE = 5 * 1024**4
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
 MAX_ATTEMPTS = 3  # boto3 "standard" retry mode: 3 attempts, capped exponential backoff
@@ -88,13 +93,41 @@ def transfer_config() -> TransferConfig:
     )
 
 
+def part_size_for(size: int, preferred: int | None = None) -> int:
+    """The part size for a multipart upload of `size` bytes: `preferred` (PART_SIZE), raised to a
+    whole MiB so the object takes at most MAX_PARTS parts, never under S3's 5 MiB minimum."""
+    if size > MAX_OBJECT_SIZE:
+        raise UsageError(f"a {size}-byte object is larger than S3's limit of {MAX_OBJECT_SIZE} bytes (5 TiB)")
+    mib = 1024 * 1024
+    needed = -(-size // MAX_PARTS)  # ceil: the smallest part that fits in MAX_PARTS parts
+    part = max(preferred or PART_SIZE, MIN_PART_SIZE, -(-needed // mib) * mib)
+    return min(part, MAX_PART_SIZE)
+
+
 def endpoint_label(client: Client) -> str:
     return str(client.meta.endpoint_url)
 
 
+_data_loader: Any = None
+
+
+def _new_session() -> Any:
+    """A fresh boto3 session (credentials and settings read now) sharing one botocore data loader:
+    parsing S3's service model takes ~0.3-0.7 s, once per process instead of once per client."""
+    import boto3
+    import botocore.session
+
+    global _data_loader
+    core = botocore.session.get_session()
+    if _data_loader is None:
+        _data_loader = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _data_loader)
+    return boto3.session.Session(botocore_session=core)
+
+
 def make_client(endpoint_url: str | None = None, anonymous: bool = False) -> Client:
     """An S3 client: armory's credentials if set, else boto3's chain; unsigned when anonymous."""
-    import boto3
     import botocore
     from botocore.config import Config
 
@@ -109,16 +142,26 @@ def make_client(endpoint_url: str | None = None, anonymous: bool = False) -> Cli
     # boto3 reads AWS_ENDPOINT_URL by itself; an explicit --endpoint-url wins.
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
-    session = boto3.session.Session()
+    session = _new_session()
     if not session.region_name:
         kwargs["region_name"] = "us-east-1"
     key_id, secret = os.environ.get(ID_ENV), os.environ.get(KEY_ENV)
+    for variable in (ID_ENV, KEY_ENV, *SECRET_ENVS):
+        add_secret(os.environ.get(variable))
     for variable, value in ((ID_ENV, key_id), (KEY_ENV, secret)):
         # Such a value would end up quoted in an "invalid header" error, signature and all.
         if value and not _PRINTABLE_TOKEN.match(value):
             raise UsageError(
                 f"{variable} holds a space, a control or a non-ASCII character; set it to the key as issued"
             )
+    if not anonymous and not (key_id and secret):
+        for variable in SECRET_ENVS:
+            value = os.environ.get(variable)
+            if value and not _PRINTABLE_TOKEN.match(value):
+                raise UsageError(
+                    f"{variable} holds a space, a control or a non-ASCII character (e.g. a trailing carriage "
+                    "return); set it to the value as issued"
+                )
     if not anonymous and key_id and secret:
         kwargs["aws_access_key_id"] = key_id
         kwargs["aws_secret_access_key"] = secret
@@ -138,20 +181,62 @@ def make_client(endpoint_url: str | None = None, anonymous: bool = False) -> Cli
             f"cannot set up the S3 client: {redact(str(exc))[:200]}; check --endpoint-url (http(s)://HOST[:PORT]) "
             "and the region (AWS_DEFAULT_REGION)"
         ) from None
+    _remember_client_secrets(session, anonymous)
+    _sign_checksum_not_payload(client)
     log.debug("S3 endpoint {}, credentials from {}", endpoint_label(client), source)
     return client
 
 
+def _sign_checksum_not_payload(client: Client) -> None:
+    """Bodies we send with an x-amz-checksum-sha256 header are signed as UNSIGNED-PAYLOAD.
+
+    Over plain http botocore otherwise reads every body once more to sign its sha256: a second
+    SHA256 pass over every byte. The signed checksum header already binds the body (the server
+    refuses a body that does not match it), which is what botocore does by itself over https.
+    """
+    from botocore.config import Config
+
+    unsigned = client.meta.config.merge(Config(s3={"payload_signing_enabled": False}))
+
+    def before_sign(request: Any, **kwargs: Any) -> None:
+        if "x-amz-checksum-sha256" in request.headers:
+            request.context["client_config"] = unsigned
+
+    for operation in ("PutObject", "UploadPart"):
+        client.meta.events.register(f"before-sign.s3.{operation}", before_sign)
+
+
+# boto3's own variables that hold secrets (the key id too: it names the account).
+SECRET_ENVS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def _remember_client_secrets(session: Any, anonymous: bool) -> None:
+    """Register the credentials boto3's chain found (config files, SSO, ...) for redaction."""
+    if anonymous:
+        return
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except Exception:  # any failure here surfaces again, translated, on the first request
+        return
+    if frozen is not None:
+        for value in (frozen.access_key, frozen.secret_key, frozen.token):
+            add_secret(value)
+
+
 _PRINTABLE_TOKEN = re.compile(r"^[!-~]+$")
 _SECRET_PARTS = re.compile(
-    r"(AWS4-HMAC-SHA256\s|Credential=|Signature=|X-Amz-Signature=|X-Amz-Credential=|X-Amz-Security-Token=)[^'\"]*",
+    r"(AWS4-HMAC-SHA256\s|Credential=|Signature=|X-Amz-Signature=|X-Amz-Credential="
+    # a header as text ("Name: value"), as a query ("Name=value") or in a dict's repr ("'Name': b'value'")
+    r"|(?:X-Amz-Security-Token|Authorization)['\"]?\s*[=:]\s*b?['\"]?)[^'\",}\r\n]*",
     re.IGNORECASE,
 )
 
 
 def redact(text: str) -> str:
-    """`text` with anything from an Authorization header or presigned URL on cut out."""
-    return _SECRET_PARTS.sub(r"\1<redacted>", text)
+    """`text` with every known credential value, and anything from an Authorization or
+    X-Amz-Security-Token header or a presigned URL on, cut out."""
+    return _SECRET_PARTS.sub(r"\1<redacted>", redact_secrets(text))
 
 
 def is_anonymous(client: Client) -> bool:
@@ -249,6 +334,7 @@ class RemoteObject:
     size: int
     sha256: str | None  # from our metadata; None when uploaded by another tool
     s3_checksum: str | None
+    etag: str | None = field(default=None, compare=False)  # which write this is: compared before we delete
 
 
 def head(client: Client, bucket: str, key: str) -> RemoteObject | None:
@@ -270,6 +356,7 @@ def head(client: Client, bucket: str, key: str) -> RemoteObject | None:
         size=int(response["ContentLength"]),
         sha256=metadata.get(SHA256_METADATA_KEY),
         s3_checksum=response.get("ChecksumSHA256"),
+        etag=response.get("ETag"),
     )
 
 
@@ -298,29 +385,44 @@ def list_keys(client: Client, bucket: str, prefix: str) -> list[str]:
     return keys
 
 
-def abort_incomplete_uploads(client: Client, bucket: str, key: str) -> int:
-    """Abort every unfinished multipart upload of exactly `key`; best effort, returns how many."""
+def abort_upload(client: Client, bucket: str, key: str, upload_id: str) -> bool:
+    """Abort one multipart upload this process started (never another's); best effort, True if done."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    aborted = 0
     try:
-        response = client.list_multipart_uploads(Bucket=bucket, Prefix=key)
-        for upload in response.get("Uploads", []):
-            if upload.get("Key") == key:
-                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
-                aborted += 1
+        client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
     except (ClientError, BotoCoreError) as exc:
+        if _error_code(exc) in ("NoSuchUpload", "404"):
+            return True
         log.warning(
-            "could not clean up unfinished multipart uploads of {} ({}); "
-            "a bucket lifecycle rule AbortIncompleteMultipartUpload removes them",
+            "could not abort this run's multipart upload of {} ({}); a bucket lifecycle rule "
+            "AbortIncompleteMultipartUpload removes it",
             s3_url(bucket, key),
             _error_code(exc) or type(exc).__name__,
         )
-    if aborted:
-        log.info("aborted {} unfinished multipart upload(s) of {}", aborted, s3_url(bucket, key))
-    return aborted
+        return False
+    log.debug("aborted multipart upload {} of {}", upload_id, s3_url(bucket, key))
+    return True
 
 
-def delete(client: Client, bucket: str, key: str) -> None:
+def is_precondition_failure(exc: BaseException) -> bool:
+    return _error_code(exc) in ("PreconditionFailed", "412")
+
+
+def error_code(exc: BaseException) -> str:
+    return _error_code(exc)
+
+
+def delete(client: Client, bucket: str, key: str, etag: str | None = None) -> None:
+    """Delete the object; with `etag`, only if it is still that write (ours), else leave it."""
+    extra = {"IfMatch": etag} if etag else {}
+    from botocore.exceptions import ClientError
+
     with remote_errors(f"cannot delete {s3_url(bucket, key)}", client):
-        client.delete_object(Bucket=bucket, Key=key)
+        try:
+            client.delete_object(Bucket=bucket, Key=key, **extra)
+        except ClientError as exc:
+            if etag and is_precondition_failure(exc):
+                log.warning("{} was replaced by another writer meanwhile: left as it is", s3_url(bucket, key))
+                return
+            raise

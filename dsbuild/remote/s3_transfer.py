@@ -7,11 +7,13 @@ translation live there; this module moves bytes and checks them.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import hashlib
 import io
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +23,21 @@ from dsbuild.artifact.checksums import CHUNK_SIZE, FileDigest, HashingWriter, re
 from dsbuild.defaults import Status
 from dsbuild.errors import ChecksumError, RemoteConflictError, RemoteError
 from dsbuild.log import log
+from dsbuild.options import DEFAULT_MIN_RATE, DEFAULT_STALL_WINDOW
 from dsbuild.paths import create_new
+from dsbuild.remote import multipart
 from dsbuild.remote.s3 import (
     CHECKSUM_FILE_MAX_BYTES,
     DOWNLOAD_ATTEMPTS,
     SHA256_METADATA_KEY,
     Client,
-    abort_incomplete_uploads,
+    RemoteObject,
+    abort_upload,
     delete,
+    endpoint_label,
     head,
+    is_precondition_failure,
+    part_size_for,
     remote_errors,
     s3_url,
     transfer_config,
@@ -73,22 +81,20 @@ def digest_for_upload(path: Path, config: TransferConfig | None = None) -> Local
     tarball is not read again. Otherwise it is read once, at full speed,
     hashing the whole file and each part.
     """
-    from s3transfer.utils import ChunksizeAdjuster
-
     config = config or transfer_config()
     size = path.stat().st_size
-    multipart = size >= config.multipart_threshold
+    is_multipart = size >= config.multipart_threshold
     known = recall_digest(path)
     if known is not None and known.size == size:
         log.debug("{} is unchanged since it was packed: its sha256 is not computed again", path)
-        return LocalDigest(size=size, sha256=known.sha256, s3_checksum=_s3_checksum(known, multipart))
-    part = ChunksizeAdjuster().adjust_chunksize(config.multipart_chunksize, size) if multipart else None
+        return LocalDigest(size=size, sha256=known.sha256, s3_checksum=_s3_checksum(known, is_multipart))
+    part = part_size_for(size, config.multipart_chunksize) if is_multipart else None
     with open(path, "rb") as f:
         hashing = HashingWriter(_NullSink(), part_size=part)
         for chunk in iter(lambda: f.read(CHUNK_SIZE), b""):
             hashing.write(chunk)
     digest = hashing.digest()
-    return LocalDigest(size=size, sha256=digest.sha256, s3_checksum=_s3_checksum(digest, multipart))
+    return LocalDigest(size=size, sha256=digest.sha256, s3_checksum=_s3_checksum(digest, is_multipart))
 
 
 class _NullSink:
@@ -125,14 +131,106 @@ class _Bar:
             self._bar.close()
 
 
-def _progress_subscriber(bar: _Bar) -> Any:
-    from s3transfer.subscribers import BaseSubscriber
+# ---------------------------------------------------------------- deadlines
 
-    class Progress(BaseSubscriber):
-        def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-            bar.update(bytes_transferred)
 
-    return Progress()
+class TransferStalledError(RemoteError):
+    """A transfer fell below the rate floor (--min-rate) over the stall window (--stall-window) and was stopped."""
+
+
+@dataclass(frozen=True)
+class RateFloor:
+    """Stop a transfer whose average rate over the last `window` seconds is below `min_rate` (0: never)."""
+
+    min_rate: int = DEFAULT_MIN_RATE
+    window: float = DEFAULT_STALL_WINDOW
+
+
+_rate_floor = RateFloor()
+
+
+def set_rate_floor(floor: RateFloor) -> None:
+    """The floor every later transfer of this process uses (the entry scripts set it from their options)."""
+    global _rate_floor
+    _rate_floor = floor
+
+
+def rate_floor() -> RateFloor:
+    return _rate_floor
+
+
+def set_rate_floor_from(args: Any) -> None:
+    """The floor from an entry script's parsed --min-rate and --stall-window."""
+    set_rate_floor(RateFloor(args.min_rate, args.stall_window))
+
+
+class RateWatchdog:
+    """Watches bytes moved (`add`) from a timer thread; below the floor it trips: it runs the
+    `on_stall` callbacks (which break off blocked sockets or sends) and `check()` raises.
+
+    One implementation for both directions: uploads count bytes read into requests, downloads
+    bytes read from the response stream."""
+
+    def __init__(self, what: str, floor: RateFloor | None = None) -> None:
+        self._what = what
+        self._floor = floor or _rate_floor
+        self._lock = threading.Lock()
+        self._total = 0
+        self._callbacks: list[Callable[[], None]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.tripped = False
+
+    def add(self, amount: int) -> None:
+        with self._lock:
+            self._total += amount
+
+    def on_stall(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def error(self) -> TransferStalledError:
+        from dsbuild.sizes import human_size
+
+        floor = self._floor
+        return TransferStalledError(
+            f"{self._what}: slower than {human_size(floor.min_rate)}/s on average over the last {floor.window:g} s, "
+            "so it was stopped (change the floor with --min-rate and --stall-window); try again later"
+        )
+
+    def check(self) -> None:
+        if self.tripped:
+            raise self.error()
+
+    def __enter__(self) -> RateWatchdog:
+        if self._floor.min_rate > 0 and self._floor.window > 0:
+            self._thread = threading.Thread(target=self._run, name="rate-watchdog", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        window, floor = self._floor.window, self._floor.min_rate
+        tick = min(1.0, window / 4)
+        samples: collections.deque[tuple[float, int]] = collections.deque([(time.monotonic(), 0)])
+        while not self._stop.wait(tick):
+            now = time.monotonic()
+            with self._lock:
+                total = self._total
+            samples.append((now, total))
+            while len(samples) > 2 and samples[1][0] <= now - window:
+                samples.popleft()  # keep the newest sample at least `window` old
+            start, moved = samples[0]
+            if now - start >= window and (total - moved) / (now - start) < floor:
+                self.tripped = True
+                log.debug("{}: below the rate floor, stopping", self._what)
+                for callback in self._callbacks:
+                    with contextlib.suppress(Exception):
+                        callback()
+                return
 
 
 # ---------------------------------------------------------------- upload
@@ -143,7 +241,37 @@ UP_TO_DATE = Status.UP_TO_DATE
 UPLOADED = Status.UPLOADED
 
 
-# Over 60 lines on purpose: head, abort, transfer, verify and the clean-up of every failure path
+class _LostRaceError(Exception):
+    """A conditional write was refused: another writer created (or replaced) the object first."""
+
+
+def _same_bytes(remote: RemoteObject | None, digest: LocalDigest) -> bool:
+    return remote is not None and remote.size == digest.size and remote.sha256 == digest.sha256
+
+
+def _conflict(
+    url: str, path: Path, remote: RemoteObject | None, digest: LocalDigest, raced: bool
+) -> RemoteConflictError:
+    remote_hash = (remote.sha256 if remote else None) or "unknown"
+    remote_size = remote.size if remote else "?"
+    when = "was just written by another upload" if raced else "already exists"
+    return RemoteConflictError(
+        f"conflict: {url} {when} and differs from {path.name} "
+        f"(remote {remote_size} bytes, sha256 {remote_hash}; local {digest.size} bytes, "
+        f"sha256 {digest.sha256}); pass --force to replace it"
+    )
+
+
+def _keep_for_resume(exc: BaseException) -> bool:
+    """A network failure or a stall: keep the unfinished upload for the next run. Anything else
+    (Ctrl-C, SIGTERM, a refusal, a changed file) aborts it."""
+    from botocore import exceptions as bx
+
+    network = (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ReadTimeoutError, bx.ConnectTimeoutError)
+    return isinstance(exc, (TransferStalledError, multipart.CancelledError, ConnectionError, *network))
+
+
+# Over 60 lines on purpose: head, conditional transfer, verify and the clean-up of every failure path
 # read as one sequence, which is the upload's integrity contract.
 def upload_file(
     client: Client,
@@ -159,76 +287,254 @@ def upload_file(
 ) -> str:
     """Upload `path` to `bucket/key` unless an identical object is there; verify it. Returns UPLOADED or UP_TO_DATE.
 
-    An object that differs is replaced only with `force`. A failed or interrupted
-    upload leaves no unfinished multipart upload of `key` behind (best effort when
-    the server itself is gone; the next run cleans up).
+    The object is created only if absent (`If-None-Match: *`), or with `force` replaced only if it is
+    still the object seen (`If-Match`): a concurrent writer's object is never overwritten. Losing
+    that race to the same bytes is UP_TO_DATE, to other bytes a RemoteConflictError naming them.
+    Multipart uploads are recorded locally and continued by the next run after a network failure
+    or a kill; only this process's own upload is ever aborted.
     """
-    from s3transfer.manager import TransferManager
+    from botocore.exceptions import ClientError
 
     url = s3_url(bucket, key)
     remote = head(client, bucket, key)
     if remote is not None:
-        if remote.size == digest.size and remote.sha256 == digest.sha256:
+        if _same_bytes(remote, digest):
             log.debug("{} is up to date", url)  # upload.py prints it once
             return UP_TO_DATE
         if not force:
-            remote_hash = remote.sha256 or "unknown"
-            raise RemoteConflictError(
-                f"{url} already exists and differs from {path.name} "
-                f"(remote {remote.size} bytes, sha256 {remote_hash}; local {digest.size} bytes, "
-                f"sha256 {digest.sha256}); pass --force to replace it"
-            )
+            raise _conflict(url, path, remote, digest, raced=False)
         log.warning("replacing {} (--force)", url)
-    # Parts left by an earlier run that died with the server are ours to clean.
-    abort_incomplete_uploads(client, bucket, key)
-    extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256", "Metadata": {SHA256_METADATA_KEY: digest.sha256}}
+    condition = {"IfMatch": remote.etag} if remote is not None and remote.etag else {}
+    if remote is None:
+        condition = {"IfNoneMatch": "*"}
+    extra: dict[str, Any] = {"Metadata": {SHA256_METADATA_KEY: digest.sha256}}
     if path.suffix == ".json":
         extra["ContentType"] = "application/json"
     if public:
         extra["ACL"] = "public-read"
+    config = config or transfer_config()
     bar = _Bar(path.name, digest.size, progress)
+    watchdog = RateWatchdog(f"upload of {path.name} to {url}")
+    stop = threading.Event()
+    watchdog.on_stall(stop.set)
+
+    def on_read(amount: int) -> None:
+        watchdog.add(amount)
+        bar.update(amount)
+
     log.debug("uploading {} ({} bytes) to {}", path, digest.size, url)
     try:
-        with (
-            remote_errors(f"upload of {path.name} to {url} failed", client),
-            TransferManager(client, config or transfer_config()) as manager,
-        ):
-            future = manager.upload(str(path), bucket, key, extra_args=extra, subscribers=[_progress_subscriber(bar)])
-            future.result()
-    except BaseException:
+        with remote_errors(f"upload of {path.name} to {url} failed", client), open(path, "rb") as f, watchdog:
+            try:
+                if os.fstat(f.fileno()).st_size != digest.size:
+                    raise ChecksumError(f"{path} changed since it was hashed; run again")
+                send = _put_single if digest.size < config.multipart_threshold else _put_multipart
+                etag, checksum = send(
+                    client, path, f.fileno(), bucket, key, digest, extra, condition, config, on_read, stop, watchdog
+                )
+            except ClientError as exc:
+                if is_precondition_failure(exc):
+                    raise _LostRaceError() from None
+                raise
+            except Exception:
+                watchdog.check()  # a stall surfaces in many forms (a cancelled body, a broken socket)
+                raise
+    except _LostRaceError:
+        now = head(client, bucket, key)
+        if _same_bytes(now, digest):
+            log.info("{}: another upload of the same bytes finished first; up to date", url)
+            return UP_TO_DATE
+        raise _conflict(url, path, now, digest, raced=True) from None
+    finally:
         bar.close()
-        abort_incomplete_uploads(client, bucket, key)
-        if remote is None:
-            # Interrupted just as the upload completed: a new object that was never
-            # verified or announced by its checksum file must not stay behind.
-            with contextlib.suppress(Exception):
-                if head(client, bucket, key) is not None:
-                    delete(client, bucket, key)
-        raise
-    bar.close()
-    verify_uploaded(client, bucket, key, digest)
-    return UPLOADED
+    return verify_uploaded(client, bucket, key, digest, etag=etag, sent_checksum=checksum, path=path)
 
 
-def verify_uploaded(client: Client, bucket: str, key: str, digest: LocalDigest) -> None:
-    """Compare the stored object with the local digest; delete it on any difference."""
+def _put_single(
+    client: Client,
+    path: Path,
+    fd: int,
+    bucket: str,
+    key: str,
+    digest: LocalDigest,
+    extra: dict[str, Any],
+    condition: dict[str, str],
+    config: TransferConfig,
+    on_read: Callable[[int], None],
+    stop: threading.Event,
+    watchdog: RateWatchdog,
+) -> tuple[str, str]:
+    """One PUT; the bytes are hashed as they are read, so a file changed since `digest` is refused."""
+    sha, _ = multipart.hash_range(fd, 0, digest.size)
+    if sha.hex() != digest.sha256:
+        raise ChecksumError(f"{path} changed since it was hashed (sha256 {sha.hex()}, expected {digest.sha256})")
+    checksum = base64.b64encode(sha).decode()
+    body = multipart.FileSlice(fd, 0, digest.size, on_read, stop)
+    response = client.put_object(
+        Bucket=bucket, Key=key, Body=body, ContentLength=digest.size, ChecksumSHA256=checksum, **extra, **condition
+    )
+    return response["ETag"], checksum
+
+
+def _put_multipart(
+    client: Client,
+    path: Path,
+    fd: int,
+    bucket: str,
+    key: str,
+    digest: LocalDigest,
+    extra: dict[str, Any],
+    condition: dict[str, str],
+    config: TransferConfig,
+    on_read: Callable[[int], None],
+    stop: threading.Event,
+    watchdog: RateWatchdog,
+) -> tuple[str, str]:
+    """A multipart upload, continuing this tool's recorded one when it is for these bytes."""
+    part_size = part_size_for(digest.size, config.multipart_chunksize)
+    ranges = multipart.part_ranges(digest.size, part_size)
+    record = multipart.StateRecord(path)
+    url = s3_url(bucket, key)
+    with record.held() as recording:
+        upload_id, kept = _resumable_upload(client, record, recording, fd, bucket, key, digest, part_size, ranges)
+        if upload_id is None:
+            upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)[
+                "UploadId"
+            ]
+        try:  # from here on, every way out either completes, keeps (to resume) or aborts this upload
+            if recording and not kept:
+                state = (endpoint_label(client), bucket, key, upload_id, digest.sha256, digest.size, part_size)
+                record.save(multipart.UploadState(*state))
+            on_read(sum(length for number, _, length in ranges if number in kept))
+            todo = [r for r in ranges if r[0] not in kept]
+            sent = multipart.send_parts(
+                client, bucket, key, upload_id, fd, todo, config.max_concurrency, on_read, stop, watchdog.check
+            )
+            parts = sorted([*kept.values(), *sent], key=lambda p: p.number)
+            response = client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.sha256_b64} for p in parts]
+                },
+                **condition,
+            )
+        except BaseException as exc:
+            stop.set()
+            if recording and (watchdog.tripped or _keep_for_resume(exc)):
+                log.warning("kept the unfinished upload of {}: run the same command again to continue it", url)
+            else:
+                abort_upload(client, bucket, key, upload_id)
+                if recording:
+                    record.remove()
+            raise
+        if recording:
+            record.remove()
+    return response["ETag"], multipart.composite_checksum(parts)
+
+
+def _resumable_upload(
+    client: Client,
+    record: multipart.StateRecord,
+    recording: bool,
+    fd: int,
+    bucket: str,
+    key: str,
+    digest: LocalDigest,
+    part_size: int,
+    ranges: list[tuple[int, int, int]],
+) -> tuple[str | None, dict[int, multipart.Part]]:
+    """The recorded UploadId to continue and its parts that match the local bytes, or (None, {})."""
+    state = record.load() if recording else None
+    if state is None:
+        return None, {}
+    where = (endpoint_label(client), bucket, key, digest.sha256, digest.size, part_size)
+    if (state.endpoint, state.bucket, state.key, state.sha256, state.size, state.part_size) != where:
+        if state.endpoint == endpoint_label(client):
+            abort_upload(client, state.bucket, state.key, state.upload_id)  # ours, for other bytes or another key
+        record.remove()
+        return None, {}
+    listed = multipart.listed_parts(client, bucket, key, state.upload_id)
+    if listed is None:
+        log.info("the unfinished upload of {} recorded here is gone: starting over", s3_url(bucket, key))
+        record.remove()
+        return None, {}
+    kept = multipart.reusable_parts(fd, ranges, listed)
+    log.info(
+        "continuing the unfinished upload of {}: {} of {} parts already sent",
+        s3_url(bucket, key),
+        len(kept),
+        len(ranges),
+    )
+    return state.upload_id, kept
+
+
+def _comparable(remote: str | None, local: str | None) -> bool:
+    """Both known and of the same shape (single, or the same number of parts)."""
+    if remote is None or local is None:
+        return False
+    return remote.rpartition("-")[2 if "-" in remote else 1] == local.rpartition("-")[2 if "-" in local else 1]
+
+
+def verify_uploaded(
+    client: Client,
+    bucket: str,
+    key: str,
+    digest: LocalDigest,
+    *,
+    etag: str | None = None,
+    sent_checksum: str | None = None,
+    path: Path | None = None,
+) -> str:
+    """Compare the stored object with what was sent; delete it (only if it is still our write) on any
+    difference. Another writer's object found there instead (a server that ignores conditional
+    writes) is left alone: UP_TO_DATE when it holds the same bytes, else a conflict."""
     url = s3_url(bucket, key)
     remote = head(client, bucket, key)
+    if remote is not None and etag and remote.etag and remote.etag != etag:
+        if _same_bytes(remote, digest):
+            log.info("{}: another upload of the same bytes replaced this one; up to date", url)
+            return UP_TO_DATE
+        raise _conflict(url, path or Path(key), remote, digest, raced=True)
     problem = None
     if remote is None:
         problem = "it is missing after the upload"
     elif remote.size != digest.size:
         problem = f"it is {remote.size} bytes, the local file {digest.size}"
-    elif None not in (remote.s3_checksum, digest.s3_checksum) and remote.s3_checksum != digest.s3_checksum:
+    elif remote.s3_checksum is not None and sent_checksum is not None and remote.s3_checksum != sent_checksum:
+        problem = f"its SHA256 checksum is {remote.s3_checksum}, expected {sent_checksum}"
+    elif _comparable(remote.s3_checksum, digest.s3_checksum) and remote.s3_checksum != digest.s3_checksum:
         problem = f"its SHA256 checksum is {remote.s3_checksum}, expected {digest.s3_checksum}"
     elif remote.sha256 != digest.sha256:
         problem = f"its sha256 metadata is {remote.sha256}, expected {digest.sha256}"
     if problem is None:
-        log.debug("verified {}: {} bytes, checksum {}", url, digest.size, digest.s3_checksum)
-        return
+        log.debug("verified {}: {} bytes, checksum {}", url, digest.size, remote and remote.s3_checksum)
+        return UPLOADED
     if remote is not None:
-        delete(client, bucket, key)
+        delete(client, bucket, key, etag=etag or remote.etag)
     raise ChecksumError(f"upload verification of {url} failed: {problem}; deleted it, upload again")
+
+
+def put_if_absent(client: Client, bucket: str, key: str, data: bytes, *, public: bool = False) -> str | None:
+    """Create a small object only if no object is there: its ETag, or None when one already is."""
+    from botocore.exceptions import ClientError
+
+    extra: dict[str, Any] = {"ContentType": "application/json"}
+    if public:
+        extra["ACL"] = "public-read"
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    metadata = {SHA256_METADATA_KEY: hashlib.sha256(data).hexdigest()}
+    with remote_errors(f"upload of {key.rsplit('/', 1)[-1]} to {s3_url(bucket, key)} failed", client):
+        try:
+            response = client.put_object(
+                Bucket=bucket, Key=key, Body=data, ChecksumSHA256=checksum, Metadata=metadata, IfNoneMatch="*", **extra
+            )
+        except ClientError as exc:
+            if is_precondition_failure(exc):
+                return None
+            raise
+    return str(response["ETag"])
 
 
 # ---------------------------------------------------------------- download
@@ -261,12 +567,15 @@ class ObjectStream(io.RawIOBase):
     stream into _CutShortError so the caller's retry sees one kind of error.
     """
 
-    def __init__(self, body: Any, limit: int, url: str, bar: _Bar) -> None:
+    def __init__(self, body: Any, limit: int, url: str, bar: _Bar, watchdog: RateWatchdog | None = None) -> None:
         self._body = body
         self._limit = limit
         self._url = url
         self._bar = bar
+        self._watchdog = watchdog
         self.size = 0
+        if watchdog is not None:
+            watchdog.on_stall(self.abort)  # a read blocked on a dripping server returns at once
 
     def readable(self) -> bool:
         return True
@@ -284,8 +593,13 @@ class ObjectStream(io.RawIOBase):
         try:
             data = self._body.read(len(buffer))
         except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, ConnectionError) as exc:
+            if self._watchdog is not None:
+                self._watchdog.check()  # below the rate floor: stopped, not retried
             raise _CutShortError(type(exc).__name__) from None
         count = len(data)
+        if self._watchdog is not None:
+            self._watchdog.add(count)
+            self._watchdog.check()
         self.size += count
         if self.size > self._limit:
             raise ChecksumError(
@@ -316,17 +630,19 @@ def read_object(
         )
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         bar = _Bar(key.rsplit("/", 1)[-1], expected_size, progress)
+        watchdog = RateWatchdog(f"download of {url}")
         try:
-            with remote_errors(f"cannot download {url}", client):
+            with remote_errors(f"cannot download {url}", client), watchdog:
                 body = client.get_object(Bucket=bucket, Key=key)["Body"]
-            stream = ObjectStream(body, expected_size, url, bar)
-            try:
-                return consume(stream)
-            except BaseException:
-                stream.abort()  # a reader thread `consume` started may still be blocked on the socket
-                raise
-            finally:
-                body.close()
+                stream = ObjectStream(body, expected_size, url, bar, watchdog)
+                try:
+                    return consume(stream)
+                except BaseException:
+                    stream.abort()  # a reader thread `consume` started may still be blocked on the socket
+                    watchdog.check()  # whatever `consume` made of the broken stream, say why it broke
+                    raise
+                finally:
+                    body.close()
         except _CutShortError as exc:
             if attempt == DOWNLOAD_ATTEMPTS:
                 raise RemoteError(f"download of {url} was cut short twice ({exc}); try again later") from None

@@ -11,6 +11,7 @@ Light by contract: it never imports the build pipeline, the catalog or the
 
 from __future__ import annotations
 
+import json
 import shlex
 import time
 from collections.abc import Iterable, Sequence
@@ -308,25 +309,45 @@ def _publish_checksum_file(
     options: RemoteOptions,
     force: bool,
 ) -> tuple[str, str]:
-    """Upload the checksum file (with its URL) last; the local copy gets the URL only once it is published."""
+    """Commit the publication: create the checksum file (with its URL) only if none is there, then read
+    it back. Another run's checksum file for the same bytes is "up to date"; for other bytes a conflict
+    naming their sha256. The local copy gets the URL only once it is published."""
     final_path = tarball.with_name(record.file_name)
     key = options.checksum_key(record.name, record.version)
+    url = s3.s3_url(bucket, key)
+    existing = published_record(client, bucket, key)
     # A byte-identical rebuild: the published checksum file already announces these bytes.
-    if describes_same_tarball(record, published_record(client, bucket, key)):
-        log.debug("{} is up to date", s3.s3_url(bucket, key))  # upload.py prints it once
+    if describes_same_tarball(record, existing):
+        log.debug("{} is up to date", url)  # upload.py prints it once
         write_json_atomic(final_path, record.to_json())
-        return Status.UP_TO_DATE, s3.s3_url(bucket, key)
-    staged = temp_sibling(final_path)
-    try:
-        write_json_atomic(staged, record.to_json())
-        digest = s3_transfer.digest_for_upload(staged)
-        status = s3_transfer.upload_file(
-            client, staged, bucket, key, digest, force=force, public=options.public, progress=False
+        return Status.UP_TO_DATE, url
+    data = (json.dumps(record.to_json(), indent=2, sort_keys=True) + "\n").encode("utf-8")
+    created = existing is None and s3_transfer.put_if_absent(client, bucket, key, data, public=options.public)
+    status: str = Status.UPLOADED if created else Status.UP_TO_DATE  # unless other bytes: checked below
+    if not created and force and not describes_same_tarball(record, published_record(client, bucket, key)):
+        log.warning("replacing {} (--force)", url)
+        staged = temp_sibling(final_path)
+        try:
+            staged.write_bytes(data)
+            digest = s3_transfer.digest_for_upload(staged)
+            s3_transfer.upload_file(
+                client, staged, bucket, key, digest, force=True, public=options.public, progress=False
+            )
+        finally:
+            staged.unlink(missing_ok=True)
+        status = Status.UPLOADED
+    # Read back what the bucket now announces: the commit point is whichever checksum file is there.
+    published = published_record(client, bucket, key)
+    if not describes_same_tarball(record, published):
+        other = f"sha256 {published.sha256}" if published is not None else "a checksum file that cannot be read"
+        raise RemoteConflictError(
+            f"conflict: {url} announces another tarball ({other}; local sha256 {record.sha256}); "
+            "nothing of it was changed; pass --force to replace it"
         )
-        staged.replace(final_path)
-    finally:
-        staged.unlink(missing_ok=True)
-    return status, s3.s3_url(bucket, key)
+    if status == Status.UP_TO_DATE:
+        log.info("{}: another upload published the same tarball first; up to date", url)
+    write_json_atomic(final_path, record.to_json())
+    return status, url
 
 
 def write_armory_lines(
