@@ -269,8 +269,12 @@ def republish_record(s3_server, s3_bucket, published, change) -> None:
             lambda files: files.update({"toy/1.0.0/extra.json": {"size": 2, "sha256": "0" * 64}}),
             "does not hold toy/1.0.0/extra.json, which its checksum file lists",
         ),
+        (
+            lambda files: files[SHARD].update(sha256="0" * 64),
+            f"'{SHARD}' in s3://",  # the rest is checked in the test below
+        ),
     ],
-    ids=["other-size", "unlisted", "listed-but-absent"],
+    ids=["other-size", "unlisted", "listed-but-absent", "other-sha256"],
 )
 def test_a_tarball_unlike_its_file_list_is_refused_while_streaming(
     capfd, data_dir, remote, published, s3_server, s3_bucket, loads, change, message
@@ -281,6 +285,22 @@ def test_a_tarball_unlike_its_file_list_is_refused_while_streaming(
     assert message in err and "Traceback" not in err
     assert loads == []  # refused before the load check
     assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]  # nothing installed, no temp dir
+
+
+def test_a_member_unlike_its_listed_sha256_is_refused_and_overwrite_cannot_install_it(
+    capfd, data_dir, remote, published, s3_server, s3_bucket, loads
+):
+    """Issue 21.6: the file list is checked in full while streaming, so what is installed always equals it."""
+    republish_record(s3_server, s3_bucket, published, lambda files: files[SHARD].update(sha256="0" * 64))
+    for argv in (["toy"], ["--overwrite", "toy"]):
+        code, out, err = run(capfd, "-o", str(data_dir), *remote, *argv)
+        assert (code, out) == (1, "")
+        actual = published.record.files[[f[0] for f in published.record.files].index(SHARD)][2]
+        assert err.strip() == (
+            f"error: '{SHARD}' in s3://{s3_bucket}/{TARBALL_KEY} has sha256 {actual} but its checksum file lists "
+            f"{'0' * 64}: the checksum file does not describe this tarball; nothing was installed"
+        )
+        assert loads == [] and sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
 
 
 def test_a_listed_download_never_writes_the_tarball_to_disk(capfd, data_dir, remote, published, monkeypatch):

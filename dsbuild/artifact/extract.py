@@ -7,7 +7,9 @@ second line). The decompressed stream passes through a TarStreamGuard, which
 parses every header itself (bounded size, allowed types, running totals
 against the limits) before tarfile reads it. When the checksum file lists the
 tarball's files, every regular member must be one of them with exactly its
-listed size, so not one byte is written that was not published. Everything
+listed size, and is hashed as it is written and refused unless it has its listed
+sha256, so not one byte is written that was not published and an installed
+dataset always equals its list. Everything
 goes into a temporary sibling of the target first and is renamed into place
 only once complete, hashed and checked, so a reader never sees a partial or
 unverified dataset.
@@ -16,6 +18,7 @@ unverified dataset.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import tarfile
@@ -31,7 +34,7 @@ from dsbuild.artifact.tarball import COPY_BUFFER, DIR_MODE, FILE_MODE
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, DIR_ALLOWANCE
 from dsbuild.errors import ChecksumError, DsbuildError, ExtractError, UnsafeArchiveError
 from dsbuild.log import log
-from dsbuild.paths import TEMP_MARK
+from dsbuild.paths import TEMP_MARK, create_new
 
 ALLOWED_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
 # Timestamps beyond this (year 2514) are refused rather than passed to utime().
@@ -201,7 +204,9 @@ def _extract_checked(
     from isal import igzip_threaded
     from isal.isal_zlib import error as IsalError  # noqa: N812 - an exception class
 
-    listed = {path: size for path, size, _ in expected.files} if expected is not None and expected.files else None
+    listed = (
+        {path: (size, sha) for path, size, sha in expected.files} if expected is not None and expected.files else None
+    )
     hashing = HashingReader(raw)
     seen: set[str] = set()
     failure: DsbuildError | None = None
@@ -215,9 +220,10 @@ def _extract_checked(
                     while (member := tar.next()) is not None:
                         guard.expect(member)
                         member = check_member(member, subdirs, seen)
-                        if listed is not None:
-                            _check_listed(member, listed)
-                        tar.extract(member, staging, filter="data")
+                        if listed is not None and not member.isdir():
+                            _write_listed(tar, member, staging, listed, where)
+                        else:
+                            tar.extract(member, staging, filter="data")
                         tar.members.clear()  # a stream has no use for them; keeps memory flat
                 while guard.read(COPY_BUFFER):  # the end-of-archive padding still counts for the hash
                     pass
@@ -228,7 +234,7 @@ def _extract_checked(
                 if abort is not None and not isinstance(exc, Exception):
                     abort()
                 raise
-    except UnsafeArchiveError as exc:
+    except (UnsafeArchiveError, ChecksumError) as exc:
         failure = exc
     except tarfile.FilterError as exc:
         failure = UnsafeArchiveError(f"refusing to extract {where}: {quote(str(exc))}")
@@ -252,10 +258,33 @@ def _extract_checked(
         raise UnsafeArchiveError(f"{where} does not hold {', '.join(missing[:3])}{more}, which its checksum file lists")
 
 
-def _check_listed(member: tarfile.TarInfo, listed: Mapping[str, int]) -> None:
-    if not member.isdir() and listed.get(member.name) != member.size:
-        why = "not a file its checksum file lists" if member.name not in listed else "not of its listed size"
+def _write_listed(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, listed: Mapping[str, tuple[int, str]], where: str
+) -> None:
+    """Write a regular member that must be in the file list with its listed size, hashing it as it is
+    written; ChecksumError (nothing installed) when its sha256 is not the listed one."""
+    size, sha256 = listed.get(member.name, (None, ""))
+    if size != member.size:
+        why = "not a file its checksum file lists" if size is None else "not of its listed size"
         raise _refuse(member, f"{why} ({member.size} bytes)")
+    member = tarfile.data_filter(member, str(staging))  # the second line, as tar.extract(filter="data") has it
+    target = staging / member.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = tar.extractfile(member)
+    if source is None:  # unreachable: only regular files come here
+        raise _refuse(member, "not a regular file")
+    digest = hashlib.sha256()
+    with create_new(target) as out:
+        while chunk := source.read(COPY_BUFFER):
+            digest.update(chunk)
+            out.write(chunk)
+    os.chmod(target, member.mode if member.mode is not None else FILE_MODE)
+    os.utime(target, (member.mtime, member.mtime))
+    if digest.hexdigest() != sha256:
+        raise ChecksumError(
+            f"{quote(member.name)} in {where} has sha256 {digest.hexdigest()} but its checksum file lists "
+            f"{sha256}: the checksum file does not describe this tarball; nothing was installed"
+        )
 
 
 def _check_digest(hashing: HashingReader, where: str, expected: ChecksumRecord) -> None:
