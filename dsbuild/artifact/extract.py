@@ -308,13 +308,40 @@ def _check_digest(hashing: HashingReader, where: str, expected: ChecksumRecord) 
         )
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not
+    available, so the caller falls back to two renames."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _install(staging: Path, data_dir: Path, subdirs: Sequence[str]) -> None:
-    """Rename every subdir into place, or none: on failure the ones already moved go back."""
-    done: list[tuple[Path, Path, Path | None]] = []  # (target, where the new copy came from, old copy)
+    """Rename every subdir into place, or none: on failure the ones already moved go back.
+
+    A subdir that replaces an existing one is swapped with it in one step where the file system can, so
+    a kill at any moment leaves the old or the new one under the name (the old one ends in the staging
+    dir and is removed with it); elsewhere the old one is moved aside first.
+    """
+    done: list[tuple[Path, Path, Path | None, bool]] = []  # (target, new copy's origin, old copy, swapped)
     try:
         for index, sub in enumerate(subdirs):
             source, target = staging / sub, data_dir / sub
             target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() and _exchange(source, target):
+                done.append((target, source, None, True))
+                log.debug("installed {} (swapped with the old one)", target)
+                continue
             old = None
             if target.exists():
                 # Move the old copy into the staging dir (same file system), so clean-up removes it.
@@ -326,10 +353,13 @@ def _install(staging: Path, data_dir: Path, subdirs: Sequence[str]) -> None:
                 if old is not None:
                     os.rename(old, target)
                 raise
-            done.append((target, source, old))
+            done.append((target, source, old, False))
             log.debug("installed {}", target)
     except BaseException as exc:
-        for target, source, old in reversed(done):
+        for target, source, old, swapped in reversed(done):
+            if swapped:
+                _exchange(source, target)
+                continue
             os.rename(target, source)
             if old is not None:
                 os.rename(old, target)

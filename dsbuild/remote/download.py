@@ -243,6 +243,25 @@ def _download_one(
         if same and not diffs:
             log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+        if not same and record.files:
+            # A run killed between installing and recording leaves the published files without their
+            # checksum file (or beside the one they replaced): recognised by their content, then recorded.
+            unrecorded = differences(data_dir, record)
+            if not unrecorded:
+                path = write_checksum_file(record, data_dir)
+                log.info(
+                    "{} {}: the installed files match {}, but {} was {}: rewrote it",
+                    record.name,
+                    record.version,
+                    source,
+                    path,
+                    "missing or unreadable" if installed is None else "of another tarball",
+                )
+                return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+            if installed is None and all(d.what == "missing" for d in unrecorded):
+                # Only some subdirectories of an unrecorded install are there, each file the published one:
+                # an install interrupted between its renames. Completing it replaces nothing but those files.
+                overwrite = True
         if diffs and not overwrite:
             raise ChangedLocallyError(
                 f"{describe(record, data_dir, diffs)}\nkept it: pass --overwrite to repair it (download it again)"
