@@ -41,6 +41,10 @@ ALLOWED_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
 MAX_MTIME = 1 << 34
 
 
+class MemberChecksumError(ChecksumError):
+    """A member's sha256 is not the one its checksum file lists (reported after the tarball's own check)."""
+
+
 def _refuse(member: tarfile.TarInfo, why: str) -> UnsafeArchiveError:
     return UnsafeArchiveError(f"refusing to extract tar member {quote(member.name)}: {why}; the tarball is not safe")
 
@@ -234,7 +238,7 @@ def _extract_checked(
                 if abort is not None and not isinstance(exc, Exception):
                     abort()
                 raise
-    except (UnsafeArchiveError, ChecksumError) as exc:
+    except (UnsafeArchiveError, MemberChecksumError) as exc:
         failure = exc
     except tarfile.FilterError as exc:
         failure = UnsafeArchiveError(f"refusing to extract {where}: {quote(str(exc))}")
@@ -281,7 +285,7 @@ def _write_listed(
     os.chmod(target, member.mode if member.mode is not None else FILE_MODE)
     os.utime(target, (member.mtime, member.mtime))
     if digest.hexdigest() != sha256:
-        raise ChecksumError(
+        raise MemberChecksumError(
             f"{quote(member.name)} in {where} has sha256 {digest.hexdigest()} but its checksum file lists "
             f"{sha256}: the checksum file does not describe this tarball; nothing was installed"
         )

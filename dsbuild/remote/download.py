@@ -26,12 +26,13 @@ from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import (
     ChecksumError,
     DsbuildError,
+    ExtractError,
     NoSuchBucketError,
     RemoteNotFoundError,
     UnsafeArchiveError,
     UsageError,
 )
-from dsbuild.leftovers import remove_leftovers
+from dsbuild.leftovers import partial_download_path, remove_leftovers
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.paths import CHECKSUM_NAME_RE, CHECKSUM_SUFFIX, NAME_RE, NAME_VERSION_RE, dataset_ref, temp_sibling
@@ -166,12 +167,18 @@ def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord 
         return None
 
 
+# Tarballs from this size on keep their received bytes in a partial file, so an interrupted download resumes.
+RESUME_ABOVE = 256 << 20
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
-    """Limits for tarballs whose checksum file records none (download.py --max-expansion / --max-members)."""
+    """Limits for tarballs whose checksum file records none (download.py --max-expansion / --max-members),
+    and the size from which a download is resumable (--resume-above)."""
 
     max_expansion: float = DEFAULT_MAX_EXPANSION
     max_members: int = DEFAULT_MAX_MEMBERS
+    resume_above: int = RESUME_ABOVE
 
 
 def download(
@@ -276,7 +283,10 @@ def _download_one(
     bucket, key = location or _tarball_location(record, options)
     limits = extraction_limits(record, record.size, extract_options.max_expansion, extract_options.max_members)
     try:
-        _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
+        partial = None
+        if record.size >= extract_options.resume_above:
+            partial = s3_transfer.Partial(partial_download_path(data_dir, record.tarball), record.sha256)
+        _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress, partial)
     except UnsafeArchiveError as exc:
         if location is None:
             raise
@@ -298,14 +308,21 @@ def _fetch_and_install(
     overwrite: bool,
     limits: Limits,
     progress: bool,
+    partial: s3_transfer.Partial | None = None,
 ) -> None:
-    """Download the tarball and install what it holds, once its size and sha256 match and it loads."""
+    """Download the tarball and install what it holds, once its size and sha256 match and it loads.
+
+    With `partial`, the received bytes are also kept there until the dataset is installed, so that a run
+    interrupted meanwhile is resumed by the next one from where its bytes stopped.
+    """
+    # The partial file grows to the tarball's size beside what is extracted.
+    to_keep = record.size - partial.kept() if partial is not None else 0
     if record.files:
         # One pass: the response is hashed, decompressed and untarred as it arrives. Each member must be
-        # one of the listed files with its listed size, so nothing unpublished is written even before the
-        # sha256 is known; the tarball itself is never stored.
+        # one of the listed files with its listed size and sha256, so nothing unpublished is written even
+        # before the tarball's sha256 is known. The tarball itself is stored only as a partial file.
         unpacked = record.uncompressed_bytes or sum(size for _, size, _ in record.files)
-        check_free_space(data_dir, unpacked, f"downloading {record.tarball}")
+        check_free_space(data_dir, unpacked + to_keep, f"downloading {record.tarball}")
         url = s3.s3_url(bucket, key)
 
         def extract(stream: s3_transfer.ObjectStream) -> None:
@@ -320,14 +337,27 @@ def _fetch_and_install(
                 expected=record,
             )
 
-        s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress)
+        s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress, partial=partial)
+        if partial is not None:
+            partial.remove()
         return
     # Without a file list (armory's checksum files, older dsbuild's): two steps, the tarball to a file and
     # its sha256 checked before a byte of it is extracted. Both are on the data dir's file system.
-    check_free_space(data_dir, record.size + (record.uncompressed_bytes or 0), f"downloading {record.tarball}")
+    needed = (to_keep if partial is not None else record.size) + (record.uncompressed_bytes or 0)
+    check_free_space(data_dir, needed, f"downloading {record.tarball}")
     staged = temp_sibling(data_dir / record.tarball)
     try:
-        s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=progress)
-        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
+        s3_transfer.download_file(
+            client, bucket, key, staged, record.size, record.sha256, progress=progress, partial=partial
+        )
+        tarball = partial.path if partial is not None else staged
+        try:
+            extract_tarball(tarball, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
+        except Exception as exc:
+            if partial is not None and not isinstance(exc, ExtractError):
+                partial.remove()  # verified bytes that were refused: no use resuming them
+            raise
+        if partial is not None:
+            partial.remove()
     finally:
         staged.unlink(missing_ok=True)
