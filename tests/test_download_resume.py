@@ -153,3 +153,20 @@ def test_unpaired_partials_are_leftovers(tmp_path):
     removed = remove_leftovers(tmp_path, "toy")
     assert sorted(p.name for p in removed) == sorted(unpaired)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept + other)
+
+
+def test_an_object_replaced_during_a_download_is_not_resumed_into(s3_server, s3_bucket, s3_creds):
+    """A reconnection asks for the same ETag (If-Match): the real server refuses it once the object changed."""
+    client = s3_server.client()
+    size = 1 << 20
+    client.put_object(Bucket=s3_bucket, Key="r.bin", Body=os.urandom(size))
+    etag = client.head_object(Bucket=s3_bucket, Key="r.bin")["ETag"]
+    bar = s3_transfer._Bar("r.bin", size, False)
+    stream = s3_transfer.ObjectStream(client, s3_bucket, "r.bin", size, "s3://b/r.bin", bar, etag=etag)
+    assert len(stream.read(1000)) == 1000
+    client.put_object(Bucket=s3_bucket, Key="r.bin", Body=os.urandom(size))  # same size, other bytes
+    stream.abort()  # the connection breaks: the next read reconnects from byte 1000
+    with pytest.raises(s3_transfer.ChecksumError, match=r"s3://b/r\.bin was replaced on the server during the"):
+        while stream.read(1 << 16):
+            pass
+    stream.close()
