@@ -249,12 +249,14 @@ def _download_one(
         diffs = differences(data_dir, installed) if same and installed and installed.files else []
         if same and not diffs:
             log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
+            _drop_stale_partial(data_dir, record)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
         if not same and record.files:
             # A run killed between installing and recording leaves the published files without their
             # checksum file (or beside the one they replaced): recognised by their content, then recorded.
             unrecorded = differences(data_dir, record)
             if not unrecorded:
+                _drop_stale_partial(data_dir, record)
                 path = write_checksum_file(record, data_dir)
                 log.info(
                     "{} {}: the installed files match {}, but {} was {}: rewrote it",
@@ -297,6 +299,14 @@ def _download_one(
     write_checksum_file(record, data_dir)
     status = REPAIRED if present and overwrite and diffs else DOWNLOADED
     return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)
+
+
+def _drop_stale_partial(data_dir: Path, record: ChecksumRecord) -> None:
+    """The bytes an interrupted download kept are of no use once the dataset is installed."""
+    partial = s3_transfer.Partial(partial_download_path(data_dir, record.tarball), record.sha256)
+    if partial.kept() or partial.meta.exists():
+        partial.remove()
+        log.debug("removed {}: {} {} is installed", partial.path, record.name, record.version)
 
 
 def _fetch_and_install(

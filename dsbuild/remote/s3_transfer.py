@@ -364,7 +364,7 @@ class ObjectStream(io.RawIOBase):
         self._client = client
         self._bucket = bucket
         self._key = key
-        self._limit = limit
+        self.limit = limit
         self._url = url
         self._bar = bar
         self._etag = etag
@@ -446,20 +446,20 @@ class ObjectStream(io.RawIOBase):
                 self._cuts_in_a_row += 1
                 self.reconnects += 1
                 if self._cuts_in_a_row >= CUTS_IN_A_ROW or self.reconnects > MAX_RECONNECTS:
-                    raise _CutShortError(f"{type(exc).__name__} at byte {self.size} of {self._limit}") from None
+                    raise _CutShortError(f"{type(exc).__name__} at byte {self.size} of {self.limit}") from None
                 log.warning(
                     "download of {} was cut short at byte {} of {} ({}); resuming from there",
                     self._url,
                     self.size,
-                    self._limit,
+                    self.limit,
                     type(exc).__name__,
                 )
         count = len(data)
         if count:
             self._cuts_in_a_row = 0
-        if self.size + count > self._limit:
+        if self.size + count > self.limit:
             raise ChecksumError(
-                f"{self._url} sends more than the {self._limit} bytes its checksum file says: "
+                f"{self._url} sends more than the {self.limit} bytes its checksum file says: "
                 "the tarball on the server was changed; nothing was installed"
             )
         if self._tee is not None and count:
@@ -550,7 +550,7 @@ def read_object(
 def _kept_hint(partial: Partial | None, stream: ObjectStream) -> str:
     if partial is None:
         return "try again later"
-    return f"{stream.size} of {stream._limit} bytes are kept in {partial.path}: run the same command again to resume"
+    return f"{partial.kept()} of {stream.limit} bytes are kept in {partial.path}: run the same command again to resume"
 
 
 def download_file(
