@@ -120,7 +120,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="keep the received bytes of a tarball of at least SIZE bytes (K, M, G suffixes: powers of 1024) in "
         "a partial file beside the data, so that an interrupted download is resumed by the next run "
-        "(default 256M)",
+        "(default 1G)",
     )
     add_options(parser, VERBOSITY)
     return parser

@@ -168,7 +168,7 @@ def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord 
 
 
 # Tarballs from this size on keep their received bytes in a partial file, so an interrupted download resumes.
-RESUME_ABOVE = 256 << 20
+RESUME_ABOVE = 1 << 30
 
 
 @dataclass(frozen=True)
