@@ -3,10 +3,14 @@
 For each dataset: fetch the checksum file and check it describes what was asked
 for; check free space; then either stream the tarball (when the checksum file
 lists its files: hashed, decompressed and extracted as it arrives, every member
-held to the list) or fetch it to a temporary file and check its size and sha256
+held to the list, size and sha256) or fetch it to a temporary file and check its size and sha256
 first. Either way the extraction is guarded and staged beside the target within
 the recorded (or default) limits, and only a result whose size and sha256 match
-and that loads is renamed into place. Leftovers of interrupted runs for that
+and that loads is renamed into place, and then recorded by its checksum file
+(an install whose record was lost to a kill is recognised by its files and
+recorded by the next run). A tarball from `--resume-above` on keeps its received
+bytes in a partial file, which the next run reads back (checked, never trusted)
+and completes with a Range request. Leftovers of interrupted runs for that
 dataset are removed first, under its lock.
 """
 
