@@ -16,6 +16,9 @@ class CutProxy:
         self.sent = 0
         self.cut_at: int | None = None  # drop every connection once `sent` reaches this; refuse new ones
         self.down = False
+        self.stall_at: int | None = None  # hold every connection open, sending nothing, from this count on
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.endpoint = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
@@ -28,9 +31,16 @@ class CutProxy:
         with self._lock:
             self.cut_at = self.sent + count
 
+    def stall_after(self, count: int) -> None:
+        """Stop sending (connections stay open, like a stalled server) once `count` more bytes were sent."""
+        with self._lock:
+            self.stall_at = self.sent + count
+            self._flowing.clear()
+
     def restore(self) -> None:
         with self._lock:
-            self.cut_at, self.down = None, False
+            self.cut_at, self.down, self.stall_at = None, False, None
+            self._flowing.set()
 
     def close(self) -> None:
         self._listener.close()
@@ -67,10 +77,21 @@ class CutProxy:
                     with self._lock:
                         if self.cut_at is not None:
                             data = data[: max(0, self.cut_at - self.sent)]
+                        held = b""
+                        if self.stall_at is not None:
+                            data, held = (
+                                data[: max(0, self.stall_at - self.sent)],
+                                data[max(0, self.stall_at - self.sent) :],
+                            )
                         self.sent += len(data)
                         cut = self.cut_at is not None and self.sent >= self.cut_at
                     if data:
                         dest.sendall(data)
+                    if held:
+                        self._flowing.wait()
+                        with self._lock:
+                            self.sent += len(held)
+                        dest.sendall(held)
                     if cut:
                         self.down = True
                         self._drop_all()

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,6 +25,7 @@ from dsbuild.leftovers import partial_download_path, remove_leftovers
 from dsbuild.remote import download as download_workflow
 from dsbuild.remote import s3_transfer
 from tests.cut_proxy import CutProxy
+from tests.helpers import ROOT
 from tests.publish_helpers import make_tarball, tree
 
 SHARD = "toy/1.0.0/toy-train.tfrecord-00000-of-00001"
@@ -175,3 +180,35 @@ def test_an_object_replaced_during_a_download_is_not_resumed_into(s3_server, s3_
         while stream.read(1 << 16):
             pass
     stream.close()
+
+
+def test_a_killed_download_resumes(capfd, tmp_path, data_dir, remote, s3_bucket, proxy):
+    """kill -9 mid-download (the server stalled at 60 %, so the moment is not a race): the next run resumes."""
+    packed = publish(tmp_path, remote, os.urandom(4 << 20))
+    size = packed.record.size
+    argv = ["-o", str(data_dir), "--endpoint-url", proxy.endpoint, "-b", s3_bucket, "--no-progress"]
+    argv += ["--resume-above", "1M", "toy"]
+    partial = partial_download_path(data_dir, "toy-1.0.0.tar.gz")
+    proxy.stall_after(int(size * 0.6) + 2000)  # the checksum file comes through it first
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "download.py"), *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    # The stream is read in 1 MiB pieces: the stalled one never reaches the partial, so wait for 1/3.
+    give_up = time.monotonic() + 120  # a safety net against a hang, not a timing assertion
+    while proc.poll() is None and not (partial.exists() and partial.stat().st_size >= size // 3):
+        assert time.monotonic() < give_up, "the download never kept a third of the tarball"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proxy.restore()
+    kept = partial.stat().st_size
+    assert size // 3 <= kept <= size * 0.61
+    code, out, err = run(capfd, *argv)
+    assert out.startswith("toy 1.0.0: downloaded")
+    assert code == 0, err
+    assert f"resuming the download of s3://{s3_bucket}/datasets/toy-1.0.0.tar.gz at byte {kept} of {size}" in err
+    assert proxy.sent <= 1.5 * size
+    assert tree(data_dir / "toy") == tree(tmp_path / "build" / "toy")

@@ -261,6 +261,9 @@ class _CutShortError(Exception):
 CUTS_IN_A_ROW = DOWNLOAD_ATTEMPTS
 MAX_RECONNECTS = 10
 PARTIAL_META_MAX_BYTES = 64 * 1024
+# At most this much is asked of the server per read (the decompressor asks for 8 MiB): what arrives reaches
+# the partial file, and the progress bar, in pieces this size.
+READ_PIECE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -438,7 +441,7 @@ class ObjectStream(io.RawIOBase):
             if self._body is None:
                 self._connect()
             try:
-                data = self._body.read(len(buffer))
+                data = self._body.read(min(len(buffer), READ_PIECE))
                 break
             except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, ConnectionError) as exc:
                 self._body.close()
