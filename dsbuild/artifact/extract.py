@@ -25,6 +25,7 @@ import tarfile
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -262,6 +263,33 @@ def _extract_checked(
         raise UnsafeArchiveError(f"{where} does not hold {', '.join(missing[:3])}{more}, which its checksum file lists")
 
 
+_HASHER: ThreadPoolExecutor | None = None
+
+
+class _OverlappedSha256:
+    """sha256 of the chunks given to `update`, computed in one shared worker thread (hashlib releases the
+    GIL), one chunk at a time and in order, so that hashing a member overlaps writing it."""
+
+    def __init__(self) -> None:
+        global _HASHER
+        if _HASHER is None:
+            _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsbuild-member-sha256")
+        self._executor = _HASHER
+        self._hash = hashlib.sha256()
+        self._pending: Future[None] | None = None
+
+    def update(self, chunk: bytes) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._executor.submit(self._hash.update, chunk)
+
+    def hexdigest(self) -> str:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        return self._hash.hexdigest()
+
+
 def _write_listed(
     tar: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, listed: Mapping[str, tuple[int, str]], where: str
 ) -> None:
@@ -277,16 +305,19 @@ def _write_listed(
     source = tar.extractfile(member)
     if source is None:  # unreachable: only regular files come here
         raise _refuse(member, "not a regular file")
-    digest = hashlib.sha256()
-    with create_new(target) as out:
-        while chunk := source.read(COPY_BUFFER):
-            digest.update(chunk)
-            out.write(chunk)
+    digest = _OverlappedSha256()
+    try:
+        with create_new(target) as out:
+            while chunk := source.read(COPY_BUFFER):
+                digest.update(chunk)  # hashed in another thread while this one writes and reads on
+                out.write(chunk)
+    finally:
+        actual = digest.hexdigest()
     os.chmod(target, member.mode if member.mode is not None else FILE_MODE)
     os.utime(target, (member.mtime, member.mtime))
-    if digest.hexdigest() != sha256:
+    if actual != sha256:
         raise MemberChecksumError(
-            f"{quote(member.name)} in {where} has sha256 {digest.hexdigest()} but its checksum file lists "
+            f"{quote(member.name)} in {where} has sha256 {actual} but its checksum file lists "
             f"{sha256}: the checksum file does not describe this tarball; nothing was installed"
         )
 
