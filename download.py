@@ -122,8 +122,27 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"at most N files and directories (default {DEFAULT_MAX_MEMBERS})",
     )
+    parser.add_argument(
+        "--resume-above",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="keep the received bytes of a tarball of at least SIZE bytes (K, M, G suffixes: powers of 1024) in "
+        "a partial file beside the data, so that an interrupted download is resumed by the next run "
+        "(default 1G)",
+    )
     add_options(parser, *DEADLINE, VERBOSITY)
     return parser
+
+
+def _size(text: str) -> int:
+    """A size in bytes: ASCII digits with an optional K, M or G (powers of 1024)."""
+    import re
+
+    match = re.fullmatch(r"([0-9]{1,15})([KMG]?)", text.strip().upper())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size in bytes (e.g. 256M): {text[:50]!r}")
+    return int(match[1]) << {"": 0, "K": 10, "M": 20, "G": 30}[match[2]]
 
 
 def _positive(kind: type) -> object:
@@ -147,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> int:
         from dsbuild.paths import resolve_data_dir
-        from dsbuild.remote.download import ExtractOptions, download
+        from dsbuild.remote.download import download
         from dsbuild.remote.location import RemoteOptions
 
         if args.download_config and args.download_config[1:] == ["list"]:
@@ -171,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             armory_checksums = _armory_checksums(args.armory_checksums)
             settings["public"] = True  # armory publishes to a public bucket: anonymous, unsigned requests
         options = RemoteOptions(**settings)
-        extract_options = ExtractOptions(args.max_expansion, args.max_members)
+        extract_options = _extract_options(args)
         results = download(
             data_dir,
             args.targets,
@@ -231,7 +250,6 @@ def _from_configs(args: argparse.Namespace, data_dir: Path) -> int:
 
     from dsbuild.armory import scenarios
     from dsbuild.remote import scenario_download
-    from dsbuild.remote.download import ExtractOptions
     from dsbuild.remote.location import RemoteOptions
 
     needs = []
@@ -248,11 +266,18 @@ def _from_configs(args: argparse.Namespace, data_dir: Path) -> int:
     if args.dry_run:
         print("\n".join(scenario_download.describe(plan, data_dir, advice)))
         return 1 if scenario_download.dry_run_failed(plan) else 0
-    extract_options = ExtractOptions(args.max_expansion, args.max_members)
+    extract_options = _extract_options(args)
     results = scenario_download.fetch(
         plan, data_dir, options, advice=advice, overwrite=args.overwrite, extract_options=extract_options
     )
     return _report(args, data_dir, results)
+
+
+def _extract_options(args: argparse.Namespace):  # -> ExtractOptions
+    from dsbuild.remote.download import RESUME_ABOVE, ExtractOptions
+
+    resume_above = RESUME_ABOVE if args.resume_above is None else args.resume_above
+    return ExtractOptions(args.max_expansion, args.max_members, resume_above)
 
 
 def _advice() -> Advice:

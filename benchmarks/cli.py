@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from common import (
     PYTHON,
@@ -58,6 +60,40 @@ client = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id=os.envir
                       aws_secret_access_key=os.environ["ARMORY_PRIVATE_S3_KEY"])
 client.download_file(sys.argv[2], sys.argv[3], sys.argv[4])
 """
+
+
+def load_cut_proxy() -> Any:
+    """tests/cut_proxy.py, loaded by path as s3_server_module loads the server."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dsbuild_bench_cut_proxy", REPO / "tests" / "cut_proxy.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_resume(server: Any, bucket: str, fx: Fixture, work: Path, size: int) -> tuple[int, float]:
+    """download.py through a loopback proxy that cuts the network at 60 % of the tarball, then again with the
+    network back: (bytes the server sent over both runs, seconds of the resumed run)."""
+    from urllib.parse import urlparse
+
+    url = urlparse(server.endpoint)
+    proxy = load_cut_proxy().CutProxy((url.hostname, url.port))
+    dest = work / "resume"
+    cmd = [PYTHON, str(REPO / "download.py"), "-o", str(dest), "--endpoint-url", proxy.endpoint, "-b", bucket]
+    cmd += ["--prefix", "cli/", "--no-progress", "--resume-above", "0", fx.name]
+    try:
+        proxy.cut_after(int(0.6 * size))
+        cut = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if cut.returncode != 1 or "run the same command again to resume" not in cut.stderr:
+            raise RuntimeError(f"the cut download did not keep its bytes: {cut.returncode} {cut.stderr[-2000:]}")
+        proxy.restore()
+        resumed_t = run(cmd)
+    finally:
+        proxy.close()
+    shutil.rmtree(dest)
+    return proxy.sent, resumed_t
 
 
 def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
@@ -120,6 +156,7 @@ def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
             return elapsed
 
         ours_t, base_t = alternate(download_ours, download_base, settings.repeats, "download.py")
+        fetched, resumed_t = bench_resume(server, bucket, fx, work, tarball.stat().st_size)
     finally:
         server.stop()
     results.rows.append(
@@ -127,5 +164,18 @@ def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
             f"download.py, whole process (vs boto3 + sha256sum + tar xzf, {fmt_size(fx.size)})", ours_t, base_t, 2
         )
     )
+    size = tarball.stat().st_size
+    results.rows.append(
+        Row(
+            f"download.py cut at 60 %, run again: bytes fetched over both runs (tarball {fmt_size(size)}; "
+            f"baseline: starting over)",
+            fmt_size(fetched),
+            fmt_size(int(1.6 * size)),
+            f"{fetched / size:.2f}× the tarball",
+            "≤ 1.5× the tarball",
+            fetched <= 1.5 * size,
+        )
+    )
+    results.rows.append(Row("of which: the resumed run, whole process", f"{resumed_t:.2f} s", "-", "-", "-", None))
     tarball.unlink(missing_ok=True)
     checksum.unlink(missing_ok=True)

@@ -2,7 +2,10 @@
 
 Packing, downloading and upload's packing all write under temporary names
 (`paths.temp_sibling`) and rename into place; whichever of them next holds a
-dataset's lock removes that dataset's stale temporary names.
+dataset's lock removes that dataset's stale temporary names. A large download
+keeps its received bytes in `.dsbuild-partial-<name>-<version>.tar.gz` beside a
+`.json` naming the object they came from, to be resumed by the next run; one of
+the pair without the other is a leftover.
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ from pathlib import Path
 
 from dsbuild.log import log
 from dsbuild.paths import DIGEST_CACHE_DIR, TEMP_MARK
+
+PARTIAL_MARK = ".dsbuild-partial-"
+PARTIAL_META_SUFFIX = ".json"
+
+
+def partial_download_path(directory: Path, tarball: str) -> Path:
+    """Where a resumable download of `tarball` keeps its received bytes between runs."""
+    return directory / f"{PARTIAL_MARK}{tarball}"
 
 
 def remove_stale_temp_files(final_path: Path) -> list[Path]:
@@ -57,5 +68,29 @@ def remove_leftovers(directory: Path, name: str) -> list[Path]:
             else:
                 path.unlink(missing_ok=True)
             log.debug("removed {}, left by an interrupted run", path)
+            removed.append(path)
+    return removed + _remove_unpaired_partials(directory, name)
+
+
+def _remove_unpaired_partials(directory: Path, name: str) -> list[Path]:
+    """A partial download without the JSON that says what it is (or that JSON alone) can never be resumed."""
+    pattern = re.compile(
+        rf"^{re.escape(PARTIAL_MARK)}{name}-\d+\.\d+\.\d+\.tar\.gz({re.escape(PARTIAL_META_SUFFIX)})?$"
+    )
+    try:
+        names = {entry.name for entry in os.scandir(directory) if pattern.match(entry.name)}
+    except OSError:
+        return []
+    removed = []
+    for entry in sorted(names):
+        meta = entry.endswith(PARTIAL_META_SUFFIX)
+        pair = entry[: -len(PARTIAL_META_SUFFIX)] if meta else entry + PARTIAL_META_SUFFIX
+        if pair not in names:
+            path = directory / entry
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            log.debug("removed {}, left by an interrupted download", path)
             removed.append(path)
     return removed

@@ -113,6 +113,7 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
         "build.py --pack-only, whole process (4.0 MiB) |",
         "build.py --pack-only peak RSS |",
         "download.py, whole process (vs boto3 + sha256sum + tar xzf, 4.0 MiB) |",
+        "download.py cut at 60 %, run again: bytes fetched over both runs",
         "pack s/GiB, 4.0 MiB vs 2.0 MiB (linear cost) |",
         "pack peak RSS, 4.0 MiB vs 2.0 MiB (bounded memory) |",
     ]

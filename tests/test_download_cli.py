@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +15,12 @@ import pytest
 import download
 import upload
 from dsbuild.artifact.checksums import read_checksum_file
+from dsbuild.artifact.tarball import pack
 from dsbuild.errors import VerificationError
 from dsbuild.remote import download as download_workflow
 from dsbuild.sizes import human_size
-from tests.publish_helpers import make_tarball, tree
+from tests.helpers import ROOT
+from tests.publish_helpers import make_built, make_tarball, tree
 
 TARBALL_KEY = "datasets/toy-1.0.0.tar.gz"
 CHECKSUM_KEY = "datasets/toy-1.0.0.json"
@@ -269,8 +275,12 @@ def republish_record(s3_server, s3_bucket, published, change) -> None:
             lambda files: files.update({"toy/1.0.0/extra.json": {"size": 2, "sha256": "0" * 64}}),
             "does not hold toy/1.0.0/extra.json, which its checksum file lists",
         ),
+        (
+            lambda files: files[SHARD].update(sha256="0" * 64),
+            f"'{SHARD}' in s3://",  # the rest is checked in the test below
+        ),
     ],
-    ids=["other-size", "unlisted", "listed-but-absent"],
+    ids=["other-size", "unlisted", "listed-but-absent", "other-sha256"],
 )
 def test_a_tarball_unlike_its_file_list_is_refused_while_streaming(
     capfd, data_dir, remote, published, s3_server, s3_bucket, loads, change, message
@@ -281,6 +291,22 @@ def test_a_tarball_unlike_its_file_list_is_refused_while_streaming(
     assert message in err and "Traceback" not in err
     assert loads == []  # refused before the load check
     assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]  # nothing installed, no temp dir
+
+
+def test_a_member_unlike_its_listed_sha256_is_refused_and_overwrite_cannot_install_it(
+    capfd, data_dir, remote, published, s3_server, s3_bucket, loads
+):
+    """Issue 21.6: the file list is checked in full while streaming, so what is installed always equals it."""
+    republish_record(s3_server, s3_bucket, published, lambda files: files[SHARD].update(sha256="0" * 64))
+    for argv in (["toy"], ["--overwrite", "toy"]):
+        code, out, err = run(capfd, "-o", str(data_dir), *remote, *argv)
+        assert (code, out) == (1, "")
+        actual = published.record.files[[f[0] for f in published.record.files].index(SHARD)][2]
+        assert err.strip() == (
+            f"error: '{SHARD}' in s3://{s3_bucket}/{TARBALL_KEY} has sha256 {actual} but its checksum file lists "
+            f"{'0' * 64}: the checksum file does not describe this tarball; nothing was installed"
+        )
+        assert loads == [] and sorted(p.name for p in data_dir.iterdir()) == ["_locks"]
 
 
 def test_a_listed_download_never_writes_the_tarball_to_disk(capfd, data_dir, remote, published, monkeypatch):
@@ -310,3 +336,91 @@ def test_a_record_without_a_file_list_is_fetched_then_extracted(
     assert code == 0, err
     assert fetched == [published.record.size]
     assert (data_dir / SHARD).read_bytes() == b"published payload"
+
+
+# ---------------------------------------------------------------- install and record together (issue 21.7)
+
+KILLED_AT_RECORD = """
+import os, signal, sys
+from dsbuild.remote import download as workflow
+workflow.verify_built = lambda data_dir, subdirs: None  # the toy dataset does not load with TFDS
+# The marked point: the dataset is installed, its checksum file not yet written.
+workflow.write_checksum_file = lambda record, data_dir: os.kill(os.getpid(), signal.SIGKILL)
+import download
+sys.exit(download.main(sys.argv[1:]))
+"""
+
+
+def killed_between_install_and_record(*argv: str) -> None:
+    """download.py in a child process, SIGKILLed at the moment its checksum file would be written."""
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_AT_RECORD, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+@pytest.mark.parametrize("before", ["nothing", "older tarball"])
+def test_a_kill_between_install_and_record_is_recognised_and_recorded(
+    capfd, tmp_path, data_dir, remote, published, s3_bucket, before
+):
+    if before == "older tarball":  # --overwrite of an install whose checksum file then describes the old tarball
+        assert run(capfd, "-o", str(data_dir), *remote, "toy")[0] == 0
+        make_tarball(tmp_path / "build", payload=b"republished payload")
+        assert upload.main(["-o", str(tmp_path / "build"), *remote, "--force", "toy"]) == 0
+    killed_between_install_and_record("-o", str(data_dir), *remote, "--overwrite", "toy")
+    new = read_checksum_file(tmp_path / "build" / "toy-1.0.0.json")
+    assert (data_dir / SHARD).read_bytes() == (b"published payload" if before == "nothing" else b"republished payload")
+    stale = data_dir / "toy-1.0.0.json"
+    assert not stale.exists() if before == "nothing" else read_checksum_file(stale).sha256 != new.sha256
+
+    code, out, err = run(capfd, "-o", str(data_dir), "--verify", "toy")
+    if before == "nothing":  # says what it found, not "not installed"
+        assert (code, out) == (1, "")
+        assert err.strip() == (
+            f"error: toy is installed in {data_dir} (toy/1.0.0) but its checksum file is missing, so there is "
+            "nothing to compare it with (a download interrupted before it was recorded?): run python download.py "
+            "toy to compare it with the published file list and record it"
+        )
+    else:  # the stale checksum file lists the old shard
+        assert code == 1 and f"changed: 19 bytes, the tarball held 17: {SHARD}" in err
+
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")  # no --overwrite: nothing is replaced
+    assert code == 0, err
+    assert out.startswith("toy 1.0.0: already present in") and "nothing downloaded" in out
+    why = "missing or unreadable" if before == "nothing" else "of another tarball"
+    assert f"the installed files match s3://{s3_bucket}/{CHECKSUM_KEY}, but {stale} was {why}: rewrote it" in err
+    assert read_checksum_file(stale).sha256 == new.sha256
+    assert run(capfd, "-o", str(data_dir), "--verify", "toy")[0] == 0
+
+
+def test_an_unrecorded_install_that_differs_is_kept(capfd, data_dir, remote, published):
+    """Files without a checksum file that are not the published ones are the user's: kept, not recorded."""
+    killed_between_install_and_record("-o", str(data_dir), *remote, "toy")
+    (data_dir / SHARD).write_bytes(b"mine")
+    code, _, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 1 and "already exists and is not the published toy 1.0.0" in err
+    assert (data_dir / SHARD).read_bytes() == b"mine" and not (data_dir / "toy-1.0.0.json").exists()
+
+
+def test_an_interrupted_multi_directory_install_is_completed(capfd, tmp_path, data_dir, remote, s3_bucket):
+    """Killed between the renames of two subdirectories: the one installed is the published one, so the
+    next run completes the install without --overwrite."""
+    build = tmp_path / "build"
+    for config in ("a", "b"):
+        make_built(build / "cfg", "toy", "1.0.0", b"payload " + config.encode())
+        (build / "toy" / config).mkdir(parents=True)
+        shutil.move(build / "cfg" / "toy" / "1.0.0", build / "toy" / config / "1.0.0")
+    pack(build, "toy", "1.0.0", ["toy/a/1.0.0", "toy/b/1.0.0"])
+    assert upload.main(["-o", str(build), *remote, "toy"]) == 0
+    assert run(capfd, "-o", str(data_dir), *remote, "toy")[0] == 0
+    shutil.rmtree(data_dir / "toy" / "b")
+    (data_dir / "toy-1.0.0.json").unlink()
+    code, out, err = run(capfd, "-o", str(data_dir), *remote, "toy")
+    assert code == 0, err
+    assert out.startswith("toy 1.0.0: downloaded")
+    assert tree(data_dir / "toy") == tree(build / "toy")

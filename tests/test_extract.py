@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from dsbuild.artifact import extract
 from dsbuild.artifact.extract import check_member, extract_tarball
-from dsbuild.errors import Terminated, UnsafeArchiveError
+from dsbuild.errors import ChecksumError, Terminated, UnsafeArchiveError
 from tests.publish_helpers import make_tarball, tree
 
 SUB = "toy/1.0.0"
@@ -190,3 +192,37 @@ def test_check_member_table(name, kind, subdirs, ok):
     else:
         with pytest.raises(UnsafeArchiveError, match="refusing to extract tar member"):
             check_member(info, subdirs, set())
+
+
+def test_a_member_unlike_its_listed_sha256_is_refused(tmp_path):
+    """Issue 21.6: each listed member is hashed as it is written; another sha256 installs nothing."""
+    packed = make_tarball(tmp_path / "src", payload=b"payload")
+    shard = "toy/1.0.0/toy-train.tfrecord-00000-of-00001"
+    files = tuple((p, s, "0" * 64 if p == shard else h) for p, s, h in packed.record.files)
+    record = dataclasses.replace(packed.record, files=files)
+    with pytest.raises(ChecksumError) as caught:
+        extract_tarball(packed.tarball, tmp_path / "data", list(record.subdirs), expected=record)
+    actual = dict((p, h) for p, _, h in packed.record.files)[shard]
+    assert str(caught.value) == (
+        f"'{shard}' in {str(packed.tarball)!r} has sha256 {actual} but its checksum file lists {'0' * 64}: "
+        "the checksum file does not describe this tarball; nothing was installed"
+    )
+    assert tree(tmp_path / "data") == {}
+    extract_tarball(packed.tarball, tmp_path / "data", list(record.subdirs), expected=packed.record)
+    assert tree(tmp_path / "data" / "toy") == tree(tmp_path / "src" / "toy")
+
+
+def test_overwrite_swaps_old_and_new_in_one_step(tmp_path, monkeypatch):
+    """Issue 21.7: no moment without a dataset under the name; the old one leaves with the staging dir."""
+    data_dir = tmp_path / "data"
+    (data_dir / SUB).mkdir(parents=True)
+    (data_dir / SUB / "old").write_text("old")
+    tarball = build_tar(tmp_path / "t.tar.gz", [*good_prefix(), reg(f"{SUB}/new", b"new")])
+    swaps, renames = [], []
+    real_exchange, real_rename = extract._exchange, os.rename
+    monkeypatch.setattr(extract, "_exchange", lambda a, b: swaps.append(b) or real_exchange(a, b))
+    monkeypatch.setattr(extract.os, "rename", lambda a, b: renames.append(b) or real_rename(a, b))
+    extract_tarball(tarball, data_dir, [SUB], overwrite=True)
+    assert swaps == [data_dir / SUB] and renames == []  # tmpfs and ext4 have RENAME_EXCHANGE
+    assert sorted(p.name for p in (data_dir / SUB).iterdir()) == ["dataset_info.json", "new"]
+    assert sorted(p.name for p in data_dir.iterdir()) == ["toy"]

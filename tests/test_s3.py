@@ -173,31 +173,38 @@ def test_download_of_wrong_size_fetches_nothing(client, s3_bucket, tmp_path):
     assert sent == [] and not dest.exists()
 
 
-def test_truncated_stream_is_retried_once_then_fails(tmp_path, aws_env):
+def test_a_cut_stream_resumes_where_it_stopped_and_fails_when_it_makes_no_progress(tmp_path, aws_env):
     client = s3.make_client("http://127.0.0.1:9")  # never contacted: the stubber answers
     full = 1000
     stubber = Stubber(client)
     stubber.add_response("head_object", {"ContentLength": full}, {"Bucket": "bkt", "Key": "t.bin"})
-    for _ in range(s3.DOWNLOAD_ATTEMPTS):
-        body = StreamingBody(io.BytesIO(b"x" * 400), full)  # the connection closes early
-        stubber.add_response("get_object", {"Body": body, "ContentLength": full}, {"Bucket": "bkt", "Key": "t.bin"})
+    body = StreamingBody(io.BytesIO(b"x" * 400), full)  # the connection closes early
+    stubber.add_response("get_object", {"Body": body, "ContentLength": full}, {"Bucket": "bkt", "Key": "t.bin"})
+    # Reconnected from byte 400, not from 0; this one breaks before a byte: two cuts in a row end it.
+    resumed = {"Body": StreamingBody(io.BytesIO(b""), 600), "ContentLength": 600, "ContentRange": "bytes 400-999/1000"}
+    stubber.add_response("get_object", resumed, {"Bucket": "bkt", "Key": "t.bin", "Range": "bytes=400-"})
     dest = tmp_path / "t.bin"
-    with stubber, pytest.raises(RemoteError, match=r"download of s3://bkt/t\.bin was cut short twice"):
+    with stubber, pytest.raises(RemoteError, match=r"download of s3://bkt/t\.bin was cut short 2 times in a row"):
         s3_transfer.download_file(client, "bkt", "t.bin", dest, full, "0" * 64, progress=False)
     stubber.assert_no_pending_responses()
     assert not dest.exists()
 
 
 def stubbed_object(data: bytes, bodies: list[tuple[bytes, int]]) -> tuple[s3.Client, Stubber]:
-    """A client whose HEAD says len(data) and whose GETs send each (bytes, Content-Length) of `bodies` in turn."""
+    """A client whose HEAD says len(data) and whose GETs send each (bytes, Content-Length) of `bodies` in turn,
+    each after the first a Range request from where the one before stopped."""
     client = s3.make_client("http://127.0.0.1:9")  # never contacted: the stubber answers
     stubber = Stubber(client)
     stubber.add_response("head_object", {"ContentLength": len(data)}, {"Bucket": "bkt", "Key": "t.tar.gz"})
+    offset = 0
     for sent, length in bodies:
         body = StreamingBody(io.BytesIO(sent), length)
-        stubber.add_response(
-            "get_object", {"Body": body, "ContentLength": length}, {"Bucket": "bkt", "Key": "t.tar.gz"}
-        )
+        response, params = {"Body": body, "ContentLength": length}, {"Bucket": "bkt", "Key": "t.tar.gz"}
+        if offset:
+            response["ContentRange"] = f"bytes {offset}-{len(data) - 1}/{len(data)}"
+            params["Range"] = f"bytes={offset}-"
+        stubber.add_response("get_object", response, params)
+        offset += len(sent)
     return client, stubber
 
 
@@ -211,10 +218,11 @@ def stream_into(data_dir: Path, record):
     return extract
 
 
-def test_a_stream_cut_short_is_extracted_again_from_the_start(tmp_path, aws_env):
+def test_a_stream_cut_short_is_resumed_from_where_it_stopped(tmp_path, aws_env):
     packed = make_tarball(tmp_path / "build", payload=os.urandom(300_000))
     data = packed.tarball.read_bytes()
-    client, stubber = stubbed_object(data, [(data[: len(data) // 2], len(data)), (data, len(data))])
+    half = len(data) // 2
+    client, stubber = stubbed_object(data, [(data[:half], len(data)), (data[half:], len(data) - half)])
     with stubber:
         s3_transfer.read_object(
             client, "bkt", "t.tar.gz", len(data), stream_into(tmp_path / "data", packed.record), progress=False

@@ -7,7 +7,9 @@ second line). The decompressed stream passes through a TarStreamGuard, which
 parses every header itself (bounded size, allowed types, running totals
 against the limits) before tarfile reads it. When the checksum file lists the
 tarball's files, every regular member must be one of them with exactly its
-listed size, so not one byte is written that was not published. Everything
+listed size, and is hashed as it is written and refused unless it has its listed
+sha256, so not one byte is written that was not published and an installed
+dataset always equals its list. Everything
 goes into a temporary sibling of the target first and is renamed into place
 only once complete, hashed and checked, so a reader never sees a partial or
 unverified dataset.
@@ -16,12 +18,14 @@ unverified dataset.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import tarfile
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -31,11 +35,15 @@ from dsbuild.artifact.tarball import COPY_BUFFER, DIR_MODE, FILE_MODE
 from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, DIR_ALLOWANCE
 from dsbuild.errors import ChecksumError, DsbuildError, ExtractError, UnsafeArchiveError
 from dsbuild.log import log
-from dsbuild.paths import TEMP_MARK
+from dsbuild.paths import TEMP_MARK, create_new
 
 ALLOWED_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
 # Timestamps beyond this (year 2514) are refused rather than passed to utime().
 MAX_MTIME = 1 << 34
+
+
+class MemberChecksumError(ChecksumError):
+    """A member's sha256 is not the one its checksum file lists (reported after the tarball's own check)."""
 
 
 def _refuse(member: tarfile.TarInfo, why: str) -> UnsafeArchiveError:
@@ -201,7 +209,9 @@ def _extract_checked(
     from isal import igzip_threaded
     from isal.isal_zlib import error as IsalError  # noqa: N812 - an exception class
 
-    listed = {path: size for path, size, _ in expected.files} if expected is not None and expected.files else None
+    listed = (
+        {path: (size, sha) for path, size, sha in expected.files} if expected is not None and expected.files else None
+    )
     hashing = HashingReader(raw)
     seen: set[str] = set()
     failure: DsbuildError | None = None
@@ -215,9 +225,10 @@ def _extract_checked(
                     while (member := tar.next()) is not None:
                         guard.expect(member)
                         member = check_member(member, subdirs, seen)
-                        if listed is not None:
-                            _check_listed(member, listed)
-                        tar.extract(member, staging, filter="data")
+                        if listed is not None and not member.isdir():
+                            _write_listed(tar, member, staging, listed, where)
+                        else:
+                            tar.extract(member, staging, filter="data")
                         tar.members.clear()  # a stream has no use for them; keeps memory flat
                 while guard.read(COPY_BUFFER):  # the end-of-archive padding still counts for the hash
                     pass
@@ -228,7 +239,7 @@ def _extract_checked(
                 if abort is not None and not isinstance(exc, Exception):
                     abort()
                 raise
-    except UnsafeArchiveError as exc:
+    except (UnsafeArchiveError, MemberChecksumError) as exc:
         failure = exc
     except tarfile.FilterError as exc:
         failure = UnsafeArchiveError(f"refusing to extract {where}: {quote(str(exc))}")
@@ -252,10 +263,63 @@ def _extract_checked(
         raise UnsafeArchiveError(f"{where} does not hold {', '.join(missing[:3])}{more}, which its checksum file lists")
 
 
-def _check_listed(member: tarfile.TarInfo, listed: Mapping[str, int]) -> None:
-    if not member.isdir() and listed.get(member.name) != member.size:
-        why = "not a file its checksum file lists" if member.name not in listed else "not of its listed size"
+_HASHER: ThreadPoolExecutor | None = None
+
+
+class _OverlappedSha256:
+    """sha256 of the chunks given to `update`, computed in one shared worker thread (hashlib releases the
+    GIL), one chunk at a time and in order, so that hashing a member overlaps writing it."""
+
+    def __init__(self) -> None:
+        global _HASHER
+        if _HASHER is None:
+            _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsbuild-member-sha256")
+        self._executor = _HASHER
+        self._hash = hashlib.sha256()
+        self._pending: Future[None] | None = None
+
+    def update(self, chunk: bytes) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._executor.submit(self._hash.update, chunk)
+
+    def hexdigest(self) -> str:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        return self._hash.hexdigest()
+
+
+def _write_listed(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, listed: Mapping[str, tuple[int, str]], where: str
+) -> None:
+    """Write a regular member that must be in the file list with its listed size, hashing it as it is
+    written; ChecksumError (nothing installed) when its sha256 is not the listed one."""
+    size, sha256 = listed.get(member.name, (None, ""))
+    if size != member.size:
+        why = "not a file its checksum file lists" if size is None else "not of its listed size"
         raise _refuse(member, f"{why} ({member.size} bytes)")
+    member = tarfile.data_filter(member, str(staging))  # the second line, as tar.extract(filter="data") has it
+    target = staging / member.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = tar.extractfile(member)
+    if source is None:  # unreachable: only regular files come here
+        raise _refuse(member, "not a regular file")
+    digest = _OverlappedSha256()
+    try:
+        with create_new(target) as out:
+            while chunk := source.read(COPY_BUFFER):
+                digest.update(chunk)  # hashed in another thread while this one writes and reads on
+                out.write(chunk)
+    finally:
+        actual = digest.hexdigest()
+    os.chmod(target, member.mode if member.mode is not None else FILE_MODE)
+    os.utime(target, (member.mtime, member.mtime))
+    if actual != sha256:
+        raise MemberChecksumError(
+            f"{quote(member.name)} in {where} has sha256 {actual} but its checksum file lists "
+            f"{sha256}: the checksum file does not describe this tarball; nothing was installed"
+        )
 
 
 def _check_digest(hashing: HashingReader, where: str, expected: ChecksumRecord) -> None:
@@ -279,13 +343,40 @@ def _check_digest(hashing: HashingReader, where: str, expected: ChecksumRecord) 
         )
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not
+    available, so the caller falls back to two renames."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _install(staging: Path, data_dir: Path, subdirs: Sequence[str]) -> None:
-    """Rename every subdir into place, or none: on failure the ones already moved go back."""
-    done: list[tuple[Path, Path, Path | None]] = []  # (target, where the new copy came from, old copy)
+    """Rename every subdir into place, or none: on failure the ones already moved go back.
+
+    A subdir that replaces an existing one is swapped with it in one step where the file system can, so
+    a kill at any moment leaves the old or the new one under the name (the old one ends in the staging
+    dir and is removed with it); elsewhere the old one is moved aside first.
+    """
+    done: list[tuple[Path, Path, Path | None, bool]] = []  # (target, new copy's origin, old copy, swapped)
     try:
         for index, sub in enumerate(subdirs):
             source, target = staging / sub, data_dir / sub
             target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() and _exchange(source, target):
+                done.append((target, source, None, True))
+                log.debug("installed {} (swapped with the old one)", target)
+                continue
             old = None
             if target.exists():
                 # Move the old copy into the staging dir (same file system), so clean-up removes it.
@@ -297,10 +388,13 @@ def _install(staging: Path, data_dir: Path, subdirs: Sequence[str]) -> None:
                 if old is not None:
                     os.rename(old, target)
                 raise
-            done.append((target, source, old))
+            done.append((target, source, old, False))
             log.debug("installed {}", target)
     except BaseException as exc:
-        for target, source, old in reversed(done):
+        for target, source, old, swapped in reversed(done):
+            if swapped:
+                _exchange(source, target)
+                continue
             os.rename(target, source)
             if old is not None:
                 os.rename(old, target)

@@ -16,11 +16,23 @@ from pathlib import Path
 from dsbuild.artifact.checksums import CHUNK_SIZE, ChecksumRecord, read_checksum_file
 from dsbuild.errors import ChecksumError, DsbuildError, NotBuiltError
 from dsbuild.options import given, hint
-from dsbuild.paths import CHECKSUM_NAME_RE, NAME_RE, NAME_VERSION_RE, checksum_file_name, tarball_name
+from dsbuild.paths import (
+    CHECKSUM_NAME_RE,
+    CONFIG_METADATA_DIR,
+    NAME_RE,
+    NAME_VERSION_RE,
+    VERSION_RE,
+    checksum_file_name,
+    tarball_name,
+)
 
 
 class ChangedLocallyError(DsbuildError):
     """The installed files differ from what the tarball held (exit 1)."""
+
+
+class UnrecordedError(DsbuildError):
+    """A dataset is installed but has no checksum file to compare it with (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +119,39 @@ def find_installed_record(data_dir: Path, target: str) -> ChecksumRecord:
     return read_checksum_file(path)
 
 
+def unrecorded_versions(data_dir: Path, name: str) -> list[str]:
+    """`name/VERSION` and `name/CONFIG/VERSION` directories in `data_dir`, whether recorded or not."""
+    root = data_dir / name
+    if not NAME_RE.match(name) or not root.is_dir():
+        return []
+    found = []
+    for child in sorted(root.iterdir()):
+        if not child.is_dir() or child.is_symlink():
+            continue
+        if VERSION_RE.match(child.name):
+            found.append(f"{name}/{child.name}")
+        elif child.name != CONFIG_METADATA_DIR:
+            found += [f"{name}/{child.name}/{v.name}" for v in sorted(child.iterdir()) if VERSION_RE.match(v.name)]
+    return found
+
+
 def verify_installed(data_dir: Path, target: str) -> tuple[ChecksumRecord, int]:
     """(record, files checked) when every file matches; ChangedLocallyError naming the differences."""
-    record = find_installed_record(data_dir, target)
+    try:
+        record = find_installed_record(data_dir, target)
+    except NotBuiltError:
+        match = NAME_VERSION_RE.match(target)
+        name, version = (match["name"], match["version"]) if match else (target, None)
+        there = [sub for sub in unrecorded_versions(data_dir, name) if version is None or sub.endswith("/" + version)]
+        if not there:
+            raise
+        # Installed but never recorded: a download killed between its install and its checksum file.
+        spec = f"{name}-{version}" if version else name
+        raise UnrecordedError(
+            f"{spec} is installed in {data_dir} ({', '.join(there[:3])}) but its checksum file is missing, so "
+            f"there is nothing to compare it with (a download interrupted before it was recorded?): run "
+            f"python download.py {spec} to compare it with the published file list and record it"
+        ) from None
     diffs = differences(data_dir, record)
     if diffs:
         raise ChangedLocallyError(describe(record, data_dir, diffs) + f"\nrepair it with: {repair_command(record)}")

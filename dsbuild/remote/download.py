@@ -3,10 +3,14 @@
 For each dataset: fetch the checksum file and check it describes what was asked
 for; check free space; then either stream the tarball (when the checksum file
 lists its files: hashed, decompressed and extracted as it arrives, every member
-held to the list) or fetch it to a temporary file and check its size and sha256
+held to the list, size and sha256) or fetch it to a temporary file and check its size and sha256
 first. Either way the extraction is guarded and staged beside the target within
 the recorded (or default) limits, and only a result whose size and sha256 match
-and that loads is renamed into place. Leftovers of interrupted runs for that
+and that loads is renamed into place, and then recorded by its checksum file
+(an install whose record was lost to a kill is recognised by its files and
+recorded by the next run). A tarball from `--resume-above` on keeps its received
+bytes in a partial file, which the next run reads back (checked, never trusted)
+and completes with a Range request. Leftovers of interrupted runs for that
 dataset are removed first, under its lock.
 """
 
@@ -26,12 +30,13 @@ from dsbuild.defaults import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_MEMBERS, Status
 from dsbuild.errors import (
     ChecksumError,
     DsbuildError,
+    ExtractError,
     NoSuchBucketError,
     RemoteNotFoundError,
     UnsafeArchiveError,
     UsageError,
 )
-from dsbuild.leftovers import remove_leftovers
+from dsbuild.leftovers import partial_download_path, remove_leftovers
 from dsbuild.lock import dataset_lock
 from dsbuild.log import log
 from dsbuild.options import hint
@@ -167,12 +172,18 @@ def _installed_record(data_dir: Path, record: ChecksumRecord) -> ChecksumRecord 
         return None
 
 
+# Tarballs from this size on keep their received bytes in a partial file, so an interrupted download resumes.
+RESUME_ABOVE = 1 << 30
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
-    """Limits for tarballs whose checksum file records none (download.py --max-expansion / --max-members)."""
+    """Limits for tarballs whose checksum file records none (download.py --max-expansion / --max-members),
+    and the size from which a download is resumable (--resume-above)."""
 
     max_expansion: float = DEFAULT_MAX_EXPANSION
     max_members: int = DEFAULT_MAX_MEMBERS
+    resume_above: int = RESUME_ABOVE
 
 
 def download(
@@ -243,7 +254,28 @@ def _download_one(
         diffs = differences(data_dir, installed) if same and installed and installed.files else []
         if same and not diffs:
             log.debug("{} {}: the checksum file in {} matches {}", record.name, record.version, data_dir, source)
+            _drop_stale_partial(data_dir, record)
             return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+        if not same and record.files:
+            # A run killed between installing and recording leaves the published files without their
+            # checksum file (or beside the one they replaced): recognised by their content, then recorded.
+            unrecorded = differences(data_dir, record)
+            if not unrecorded:
+                _drop_stale_partial(data_dir, record)
+                path = write_checksum_file(record, data_dir)
+                log.info(
+                    "{} {}: the installed files match {}, but {} was {}: rewrote it",
+                    record.name,
+                    record.version,
+                    source,
+                    path,
+                    "missing or unreadable" if installed is None else "of another tarball",
+                )
+                return DownloadResult(record.name, record.version, record.subdirs, record.size, ALREADY_PRESENT, source)
+            if installed is None and all(d.what == "missing" for d in unrecorded):
+                # Only some subdirectories of an unrecorded install are there, each file the published one:
+                # an install interrupted between its renames. Completing it replaces nothing but those files.
+                overwrite = True
         again = _again(record, source, location is not None)
         if diffs and not overwrite:
             raise ChangedLocallyError(
@@ -260,7 +292,10 @@ def _download_one(
     bucket, key = location or _tarball_location(record, options)
     limits = extraction_limits(record, record.size, extract_options.max_expansion, extract_options.max_members)
     try:
-        _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress)
+        partial = None
+        if record.size >= extract_options.resume_above:
+            partial = s3_transfer.Partial(partial_download_path(data_dir, record.tarball), record.sha256)
+        _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress, partial)
     except UnsafeArchiveError as exc:
         if location is None:
             raise
@@ -285,6 +320,14 @@ def _again(record: ChecksumRecord, source: str, armory: bool) -> str:
     return f"{record.name}-{record.version}"
 
 
+def _drop_stale_partial(data_dir: Path, record: ChecksumRecord) -> None:
+    """The bytes an interrupted download kept are of no use once the dataset is installed."""
+    partial = s3_transfer.Partial(partial_download_path(data_dir, record.tarball), record.sha256)
+    if partial.kept() or partial.meta.exists():
+        partial.remove()
+        log.debug("removed {}: {} {} is installed", partial.path, record.name, record.version)
+
+
 def _fetch_and_install(
     client: s3.Client,
     bucket: str,
@@ -294,14 +337,21 @@ def _fetch_and_install(
     overwrite: bool,
     limits: Limits,
     progress: bool,
+    partial: s3_transfer.Partial | None = None,
 ) -> None:
-    """Download the tarball and install what it holds, once its size and sha256 match and it loads."""
+    """Download the tarball and install what it holds, once its size and sha256 match and it loads.
+
+    With `partial`, the received bytes are also kept there until the dataset is installed, so that a run
+    interrupted meanwhile is resumed by the next one from where its bytes stopped.
+    """
+    # The partial file grows to the tarball's size beside what is extracted.
+    to_keep = record.size - partial.kept() if partial is not None else 0
     if record.files:
         # One pass: the response is hashed, decompressed and untarred as it arrives. Each member must be
-        # one of the listed files with its listed size, so nothing unpublished is written even before the
-        # sha256 is known; the tarball itself is never stored.
+        # one of the listed files with its listed size and sha256, so nothing unpublished is written even
+        # before the tarball's sha256 is known. The tarball itself is stored only as a partial file.
         unpacked = record.uncompressed_bytes or sum(size for _, size, _ in record.files)
-        check_free_space(data_dir, unpacked, f"downloading {record.tarball}")
+        check_free_space(data_dir, unpacked + to_keep, f"downloading {record.tarball}")
         url = s3.s3_url(bucket, key)
 
         def extract(stream: s3_transfer.ObjectStream) -> None:
@@ -316,14 +366,27 @@ def _fetch_and_install(
                 expected=record,
             )
 
-        s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress)
+        s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress, partial=partial)
+        if partial is not None:
+            partial.remove()
         return
     # Without a file list (armory's checksum files, older dsbuild's): two steps, the tarball to a file and
     # its sha256 checked before a byte of it is extracted. Both are on the data dir's file system.
-    check_free_space(data_dir, record.size + (record.uncompressed_bytes or 0), f"downloading {record.tarball}")
+    needed = (to_keep if partial is not None else record.size) + (record.uncompressed_bytes or 0)
+    check_free_space(data_dir, needed, f"downloading {record.tarball}")
     staged = temp_sibling(data_dir / record.tarball)
     try:
-        s3_transfer.download_file(client, bucket, key, staged, record.size, record.sha256, progress=progress)
-        extract_tarball(staged, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
+        s3_transfer.download_file(
+            client, bucket, key, staged, record.size, record.sha256, progress=progress, partial=partial
+        )
+        tarball = partial.path if partial is not None else staged
+        try:
+            extract_tarball(tarball, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
+        except Exception as exc:
+            if partial is not None and not isinstance(exc, ExtractError):
+                partial.remove()  # verified bytes that were refused: no use resuming them
+            raise
+        if partial is not None:
+            partial.remove()
     finally:
         staged.unlink(missing_ok=True)
