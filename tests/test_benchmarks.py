@@ -86,7 +86,7 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
     # A short work dir: SeaweedFS puts a unix socket under it, and such a path must fit in 107 bytes
     # (tmp_path, named after this test, is too long once run.py's own directories are added).
     work = tmp_path_factory.mktemp("bench")
-    sections = ["pack", "extract", "upload", "cli", "scaling"]
+    sections = ["pack", "pack-only", "extract", "upload", "cli", "scaling"]
     proc = bench(
         "benchmarks/run.py",
         "--quick",
@@ -107,6 +107,10 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
         "tarball size vs gzip -6 |",
         "pack vs floor (tar cf - \\| cat) |",
         "tarball sha256 reproducible",
+        "build.py --pack-only, whole process (bench_images, 4.0 MiB) |",
+        "build.py --pack-only, whole process (bench_textured, 4.0 MiB) |",
+        "build.py --pack-only cores busy, (user+sys) / wall (bench_textured) |",
+        "build.py --pack-only peak RSS (bench_textured) |",
         "verify + extract (extract_tarball(expected=)) |",
         "upload 4.0 MiB (dsbuild.remote.upload vs boto3 ",
         "of which: digest_for_upload",
@@ -122,14 +126,20 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
     assert list(work.iterdir()) == []  # the work directory is removed without --keep
 
 
-def test_make_fixture_small(tmp_path):
-    proc = bench("benchmarks/make_fixture.py", str(tmp_path / "data"), "--size-mib", "2", "--shard-mib", "1")
+@pytest.mark.parametrize(("kind", "name"), [("mixed", "bench_images"), ("textured", "bench_textured")])
+def test_make_fixture_small(tmp_path, kind, name):
+    args = ["--kind", kind, "--size-mib", "2", "--shard-mib", "1"]
+    proc = bench("benchmarks/make_fixture.py", str(tmp_path / "data"), *args)
     assert proc.returncode == 0, proc.stderr
-    version_dir = tmp_path / "data" / "bench_images" / "1.0.0"
+    version_dir = tmp_path / "data" / name / "1.0.0"
     assert proc.stdout.startswith(f"wrote {version_dir} ("), proc.stdout
     assert (version_dir / "dataset_info.json").is_file()
     assert (version_dir / "features.json").is_file()
-    assert len(list(version_dir.glob("bench_images-*.tfrecord-*"))) >= 2
+    assert len(list(version_dir.glob(f"{name}-*.tfrecord-*"))) >= 2
+    # What build.py --pack-only checks: framing, CRCs, every record an Example with the listed features.
+    from dsbuild.artifact.records import check_version_dir
+
+    assert check_version_dir(version_dir) > 0
 
 
 @pytest.mark.integration
