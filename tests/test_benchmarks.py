@@ -158,3 +158,14 @@ def test_determinism_tiny():
     assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1: the ratio goal missed, a timing matter
     assert "| build of bench_serialize | deterministic | plain | ratio | goal | result |" in proc.stdout
     assert "| 10 examples | " in proc.stdout
+
+
+def test_the_cost_model_page_holds_the_scripts_tables():
+    """docs/scale.md shows exactly what `python benchmarks/scaling.py` prints (pure arithmetic, ~1 s)."""
+    proc = bench("benchmarks/scaling.py", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    page = (REPO / "docs" / "scale.md").read_text(encoding="utf-8")
+    tables = proc.stdout.strip().split("\n\n")
+    assert len(tables) == 3
+    for table in tables:
+        assert table in page, f"docs/scale.md is out of date; rerun benchmarks/scaling.py:\n{table}"
