@@ -14,11 +14,9 @@ import errno
 import hashlib
 import os
 import stat
-import sys
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -54,8 +52,6 @@ COPY_BUFFER = 1 << 20
 # of every tarball ever published, so the stream is cut exactly there.
 COMPRESS_BUFFER = 1 << 20
 BLOCK_SIZE = COMPRESS_BUFFER // tarfile.RECORDSIZE * tarfile.RECORDSIZE
-# Seconds before a thread waiting for the GIL asks its holder to let go (Python's default: 0.005).
-SWITCH_INTERVAL = 0.0002
 
 
 @dataclass
@@ -235,25 +231,6 @@ class _Beside:
         self.raise_failure()
 
 
-@contextmanager
-def _quick_gil_handover(beside: _Beside | None) -> Iterator[None]:
-    """While a check holds the GIL beside the packing, hand it over within 0.2 ms, not 5.
-
-    The packing threads each take the GIL briefly between long GIL-free calls
-    (read, sha256, compress); at the default 5 ms interval they would mostly
-    wait for the check's protobuf parsing to let go of it.
-    """
-    if beside is None:
-        yield
-        return
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
 def write_tarball(
     root: Path,
     subdirs: Sequence[str],
@@ -284,7 +261,7 @@ def write_tarball(
     tmp = temp_sibling(destination)
     beside = _Beside(check) if check is not None else None
     try:
-        with create_new(tmp) as raw, _quick_gil_handover(beside):
+        with create_new(tmp) as raw:
             hashing = HashingWriter(raw)
             # ISA-L writes a gzip header without name or time: reproducible output.
             with igzip_threaded.open(
