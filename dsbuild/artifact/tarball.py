@@ -6,6 +6,11 @@ mtime, owner and modes, in a gzip stream whose header carries no name or time:
 packing the same directory twice gives the same sha256. The compressed bytes are
 hashed and counted as they are written, so the checksum file needs no second
 read. The tarball is written under a temporary name and renamed into place.
+
+Packing keeps every core busy: this thread reads and hashes the members, ISA-L
+compresses blocks in worker threads, a writer thread hashes and writes the
+result, and the TensorFlow-free shard check of `pack_built` runs in a thread of
+its own beside them (hashlib, ISA-L and file reads release the GIL).
 """
 
 from __future__ import annotations
@@ -267,13 +272,20 @@ def write_tarball(
             with igzip_threaded.open(
                 hashing, "wb", compresslevel=compresslevel, threads=threads, block_size=COMPRESS_BUFFER
             ) as gz:
-                # Whole blocks straight to the compressor, past its (empty) buffer.
-                stream = _TarStream(gz.raw.write)
-                for name, path, st in iter_members(root, subdirs):
+
+                def stop_if_asked() -> None:
                     if cancel is not None and cancel.is_set():
                         raise BuildCancelledError(f"packing {destination} was cancelled")
                     if beside is not None:
                         beside.raise_failure()
+
+                def send(block: memoryview) -> None:
+                    stop_if_asked()  # per block too: one shard may be gigabytes
+                    gz.raw.write(block)  # whole blocks straight to the compressor, past its (empty) buffer
+
+                stream = _TarStream(send)
+                for name, path, st in iter_members(root, subdirs):
+                    stop_if_asked()
                     info = _tarinfo(name, st)
                     tally.members += 1
                     tally.member_bytes += info.size
