@@ -17,6 +17,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -105,6 +106,42 @@ def run(cmd: Sequence[str], *, cwd: Path | None = None, log: Path | None = None)
         where = f"; see {log}" if log else ""
         raise RuntimeError(f"{shlex.join(cmd)} exited with {code}{where}")
     return elapsed
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One whole process as GNU time saw it."""
+
+    wall: float  # seconds
+    cpu: float  # user + system seconds, its children included
+    peak_rss: int  # bytes, the largest of the process and its children
+
+    @property
+    def cores(self) -> float:
+        """CPU seconds per wall second: 1.0 is one core kept busy, 2.0 two."""
+        return self.cpu / self.wall
+
+
+def run_measured(cmd: Sequence[str]) -> Measured:
+    """Run a whole process under GNU time (`/usr/bin/time`); its output is discarded.
+
+    The peak comes from GNU time: a child forked from this (large) process would
+    count this process's pages in its own ru_maxrss until it execs.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", report.name, *cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"{shlex.join(cmd)} exited with {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+        user, system, kib = report.read().split()[-3:]  # GNU time reports the peak in KiB
+    return Measured(elapsed, float(user) + float(system), int(kib) * 1024)
 
 
 def run_json(cmd: Sequence[str]) -> dict[str, float]:

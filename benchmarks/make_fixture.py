@@ -31,18 +31,39 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-NAME = "bench_images"
 VERSION = "1.0.0"
-IMAGE_SIDE = 256
-AUDIO_SAMPLES = 16000
-EMBEDDING_SIZE = 256
 NUM_CLASSES = 10
 # Distinct PNG/JPEG blobs encoded once and reused: encoding is the slow part.
 # Reuses are tens of MiB apart, far outside gzip's 32 KiB window, so the
 # compression ratio is that of distinct images.
 POOL_SIZE = 96
 TEST_FRACTION = 0.1
-DEFAULT_SHARD_MIB = 64
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one kind of fixture holds: its name, features and default sizes."""
+
+    name: str
+    image_side: int
+    textured: bool  # fine-grained texture (PNG compresses little) rather than a smooth photo-like picture
+    frame: bool  # a JPEG frame beside the PNG image
+    audio_samples: int
+    embedding_size: int
+    size_mib: float
+    shard_mib: float
+
+
+KINDS = {
+    # The benchmarks' main fixture: ~210 KiB examples, a photo-like PNG and a JPEG frame.
+    "mixed": Kind("bench_images", 256, False, True, 16000, 256, 256, 64),
+    # Like the dataset of issue 23: textured 320x320 PNGs (most of the bytes), 1 s of raw int16
+    # audio, a float32[512] embedding; ~1,750 examples in 5 shards of ~100 MB, ~450 MB in all.
+    "textured": Kind("bench_textured", 320, True, False, 16000, 512, 428, 100),
+}
+MIXED = KINDS["mixed"]
+NAME = MIXED.name
+DEFAULT_SHARD_MIB = MIXED.shard_mib
 
 # ---------------------------------------------------------------- crc32c
 
@@ -225,10 +246,10 @@ def example(features: dict[str, bytes]) -> bytes:
 # ---------------------------------------------------------------- content
 
 
-def _picture(rng: np.random.Generator) -> np.ndarray:
+def _picture(rng: np.random.Generator, side: int) -> np.ndarray:
     """A photo-like image: smooth colour gradients, a few soft blobs, sensor noise."""
-    yy, xx = np.mgrid[:IMAGE_SIDE, :IMAGE_SIDE].astype(np.float32) / IMAGE_SIDE
-    image = np.empty((IMAGE_SIDE, IMAGE_SIDE, 3), dtype=np.float32)
+    yy, xx = np.mgrid[:side, :side].astype(np.float32) / side
+    image = np.empty((side, side, 3), dtype=np.float32)
     for c in range(3):
         a, b, phase = rng.uniform(-1, 1, 3)
         image[..., c] = 128 + 60 * np.sin(3 * (a * xx + b * yy) + 6 * phase)
@@ -237,6 +258,22 @@ def _picture(rng: np.random.Generator) -> np.ndarray:
         blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (0.02 + 0.05 * radius))
         image += blob[..., None] * rng.uniform(-70, 70, 3)
     image += rng.normal(0, 6, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _texture(rng: np.random.Generator, side: int) -> np.ndarray:
+    """A textured image (fabric, foliage, gravel): wave patterns under fine-grained correlated noise.
+
+    PNG keeps ~70 % of the raw bytes, as on real photographs stored as PNG.
+    """
+    yy, xx = np.mgrid[:side, :side].astype(np.float32)
+    image = np.full((side, side, 3), 128, dtype=np.float32)
+    for c in range(3):
+        for _ in range(3):
+            fx, fy, phase = rng.uniform(0.02, 0.4), rng.uniform(0.02, 0.4), rng.uniform(0, 2 * np.pi)
+            image[..., c] += 25 * np.sin(fx * xx + fy * yy + phase)
+    grain = rng.normal(0, 1, image.shape).astype(np.float32)
+    image += 6 * (grain + np.roll(grain, 1, 0) + np.roll(grain, 1, 1))
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
@@ -252,93 +289,99 @@ def _encode(image: np.ndarray, fmt: str) -> bytes:
 @dataclass(frozen=True)
 class Pool:
     pngs: list[bytes]
-    jpegs: list[bytes]
+    jpegs: list[bytes]  # empty when the kind has no frame
+    kind: Kind = MIXED
 
     @classmethod
-    def make(cls, seed: int, size: int) -> Pool:
+    def make(cls, seed: int, size: int, kind: Kind = MIXED) -> Pool:
         rng = np.random.default_rng([seed, 0])
-        pictures = [_picture(rng) for _ in range(size)]
-        return cls([_encode(p, "PNG") for p in pictures], [_encode(p[::-1], "JPEG") for p in pictures])
+        draw = _texture if kind.textured else _picture
+        pictures = [draw(rng, kind.image_side) for _ in range(size)]
+        jpegs = [_encode(p[::-1], "JPEG") for p in pictures] if kind.frame else []
+        return cls([_encode(p, "PNG") for p in pictures], jpegs, kind)
 
     def example_size(self) -> int:
         average_image = (sum(map(len, self.pngs)) + sum(map(len, self.jpegs))) / len(self.pngs)
-        return int(average_image) + 2 * AUDIO_SAMPLES + 4 * EMBEDDING_SIZE + 100
+        return int(average_image) + 2 * self.kind.audio_samples + 4 * self.kind.embedding_size + 100
 
 
-def _audio(rng: np.random.Generator, count: int) -> np.ndarray:
+def _audio(rng: np.random.Generator, count: int, samples: int) -> np.ndarray:
     """Speech-like int16 audio: a few drifting tones plus noise (partly compressible, like real audio)."""
-    t = np.arange(AUDIO_SAMPLES, dtype=np.float32) / AUDIO_SAMPLES
+    t = np.arange(samples, dtype=np.float32) / samples
     freqs = rng.uniform(80, 2000, (count, 3, 1)).astype(np.float32)
     tones = np.sin(2 * np.pi * freqs * (t + 0.3 * t * t)).sum(axis=1) * 6000
-    noise = rng.normal(0, 300, (count, AUDIO_SAMPLES)).astype(np.float32)
+    noise = rng.normal(0, 300, (count, samples)).astype(np.float32)
     return np.clip(tones + noise, -32768, 32767).astype("<i2")
 
 
 def _split_examples(
     pool: Pool, rng: np.random.Generator, split: str, start: int, count: int, order: np.ndarray
 ) -> list[bytes]:
-    audio = _audio(rng, count)
-    embeddings = rng.normal(0, 1, (count, EMBEDDING_SIZE)).astype(np.float32)
+    kind = pool.kind
+    audio = _audio(rng, count, kind.audio_samples)
+    embeddings = rng.normal(0, 1, (count, kind.embedding_size)).astype(np.float32)
     labels = rng.integers(0, NUM_CLASSES, count)
     records = []
     for i in range(count):
         pick = int(order[(start + i) % len(order)])
-        records.append(
-            example(
-                {
-                    "id": bytes_feature(f"{split}_{start + i:07d}".encode()),
-                    "image": bytes_feature(pool.pngs[pick]),
-                    "frame": bytes_feature(pool.jpegs[(pick + start + i) % len(pool.jpegs)]),
-                    "audio": bytes_feature(audio[i].tobytes()),
-                    "embedding": float_feature(embeddings[i]),
-                    "label": int64_feature([int(labels[i])]),
-                }
-            )
-        )
+        features = {
+            "id": bytes_feature(f"{split}_{start + i:07d}".encode()),
+            "image": bytes_feature(pool.pngs[pick]),
+        }
+        if kind.frame:
+            features["frame"] = bytes_feature(pool.jpegs[(pick + start + i) % len(pool.jpegs)])
+        features |= {
+            "audio": bytes_feature(audio[i].tobytes()),
+            "embedding": float_feature(embeddings[i]),
+            "label": int64_feature([int(labels[i])]),
+        }
+        records.append(example(features))
     return records
 
 
 # ---------------------------------------------------------------- metadata
 
 
-def _image_json(fmt: str) -> dict:
+def _image_json(fmt: str, side: int) -> dict:
     return {
         "pythonClassName": "tensorflow_datasets.core.features.image_feature.Image",
         "image": {
-            "shape": {"dimensions": [str(IMAGE_SIDE), str(IMAGE_SIDE), "3"]},
+            "shape": {"dimensions": [str(side), str(side), "3"]},
             "dtype": "uint8",
             "encodingFormat": fmt,
         },
     }
 
 
-def features_json() -> dict:
+def features_json(kind: Kind = MIXED) -> dict:
     """features.json as TFDS writes it for this FeaturesDict."""
-    return {
-        "featuresDict": {
-            "features": {
-                "id": {"pythonClassName": "tensorflow_datasets.core.features.text_feature.Text", "text": {}},
-                "image": _image_json("png"),
-                "frame": _image_json("jpeg"),
-                "audio": {
-                    "pythonClassName": "tensorflow_datasets.core.features.audio_feature.Audio",
-                    "audio": {
-                        "shape": {"dimensions": [str(AUDIO_SAMPLES)]},
-                        "dtype": "int16",
-                        "sampleRate": str(AUDIO_SAMPLES),
-                        "encoding": "BYTES",
-                    },
-                },
-                "embedding": {
-                    "pythonClassName": "tensorflow_datasets.core.features.tensor_feature.Tensor",
-                    "tensor": {"shape": {"dimensions": [str(EMBEDDING_SIZE)]}, "dtype": "float32", "encoding": "none"},
-                },
-                "label": {
-                    "pythonClassName": "tensorflow_datasets.core.features.class_label_feature.ClassLabel",
-                    "classLabel": {"numClasses": str(NUM_CLASSES)},
-                },
-            }
+    features: dict[str, dict] = {
+        "id": {"pythonClassName": "tensorflow_datasets.core.features.text_feature.Text", "text": {}},
+        "image": _image_json("png", kind.image_side),
+    }
+    if kind.frame:
+        features["frame"] = _image_json("jpeg", kind.image_side)
+    features |= {
+        "audio": {
+            "pythonClassName": "tensorflow_datasets.core.features.audio_feature.Audio",
+            "audio": {
+                "shape": {"dimensions": [str(kind.audio_samples)]},
+                "dtype": "int16",
+                "sampleRate": "16000",
+                "encoding": "BYTES",
+            },
         },
+        "embedding": {
+            "pythonClassName": "tensorflow_datasets.core.features.tensor_feature.Tensor",
+            "tensor": {"shape": {"dimensions": [str(kind.embedding_size)]}, "dtype": "float32", "encoding": "none"},
+        },
+        "label": {
+            "pythonClassName": "tensorflow_datasets.core.features.class_label_feature.ClassLabel",
+            "classLabel": {"numClasses": str(NUM_CLASSES)},
+        },
+    }
+    return {
+        "featuresDict": {"features": features},
         "pythonClassName": "tensorflow_datasets.core.features.features_dict.FeaturesDict",
     }
 
@@ -375,20 +418,25 @@ def _shard_lengths(total: int, per_shard: int) -> list[int]:
 
 def make_fixture(
     data_dir: Path,
-    size_mib: float,
+    size_mib: float | None = None,
     *,
-    name: str = NAME,
+    name: str | None = None,
     version: str = VERSION,
     seed: int = 0,
-    shard_mib: float = DEFAULT_SHARD_MIB,
+    shard_mib: float | None = None,
     pool: Pool | None = None,
+    kind: Kind = MIXED,
 ) -> Path:
     """Write the dataset (about `size_mib` MiB of shards) and return its version directory.
 
     An existing version directory is replaced. Pass the same `pool` to several
-    calls to skip re-encoding the images.
+    calls to skip re-encoding the images; its kind is then the fixture's.
     """
-    pool = pool or Pool.make(seed, POOL_SIZE)
+    pool = pool or Pool.make(seed, POOL_SIZE, kind)
+    kind = pool.kind
+    name = name or kind.name
+    size_mib = kind.size_mib if size_mib is None else size_mib
+    shard_mib = kind.shard_mib if shard_mib is None else shard_mib
     per_example = pool.example_size()
     total = max(2, round(size_mib * 2**20 / per_example))
     per_shard = max(1, round(shard_mib * 2**20 / per_example))
@@ -412,7 +460,7 @@ def make_fixture(
             path.write_bytes(tfrecord_bytes(records))
             start += length
         splits[split] = (lengths, num_bytes)
-    (version_dir / "features.json").write_text(json.dumps(features_json(), indent=4), encoding="utf-8")
+    (version_dir / "features.json").write_text(json.dumps(features_json(kind), indent=4), encoding="utf-8")
     info = dataset_info_json(name, version, splits)
     (version_dir / "dataset_info.json").write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
     return version_dir
@@ -425,17 +473,28 @@ def tree_size(path: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].split(": ", 1)[1])
     parser.add_argument("data_dir", type=Path, help="the data dir; the dataset goes into <data_dir>/<name>/<version>/")
-    parser.add_argument("--size-mib", type=float, default=256, help="approximate size of the shards (default: 256)")
-    parser.add_argument("--name", default=NAME, help=f"dataset name (default: {NAME})")
+    parser.add_argument(
+        "--kind",
+        choices=sorted(KINDS),
+        default="mixed",
+        help="mixed: PNG + JPEG + audio, 64 MiB shards (default); textured: issue 23's dataset, ~450 MB of "
+        "textured PNGs, audio and embeddings in 5 shards",
+    )
+    parser.add_argument("--size-mib", type=float, help="approximate size of the shards (default: 256; textured: 428)")
+    parser.add_argument("--name", help="dataset name (default: bench_images; textured: bench_textured)")
     parser.add_argument("--version", default=VERSION, help=f"dataset version (default: {VERSION})")
     parser.add_argument("--seed", type=int, default=0, help="seed of all content (default: 0)")
-    parser.add_argument(
-        "--shard-mib", type=float, default=DEFAULT_SHARD_MIB, help=f"shard size (default: {DEFAULT_SHARD_MIB})"
-    )
+    parser.add_argument("--shard-mib", type=float, help="shard size (default: 64; textured: 100)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     version_dir = make_fixture(
-        args.data_dir, args.size_mib, name=args.name, version=args.version, seed=args.seed, shard_mib=args.shard_mib
+        args.data_dir,
+        args.size_mib,
+        name=args.name,
+        version=args.version,
+        seed=args.seed,
+        shard_mib=args.shard_mib,
+        kind=KINDS[args.kind],
     )
     size = tree_size(version_dir)
     print(f"wrote {version_dir} ({size / 2**20:.1f} MiB) in {time.monotonic() - started:.1f} s")

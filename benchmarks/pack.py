@@ -1,18 +1,38 @@
-"""pack.py: run.py's "pack" section, packing + sha256 against `tar czf` + `sha256sum`.
+"""pack.py: run.py's "pack" and "pack-only" sections, packing + sha256 against `tar czf` + `sha256sum`.
 
-Rows: pack + sha256, tarball size vs gzip -6, pack vs the read-only floor, pack vs
+pack rows: pack + sha256, tarball size vs gzip -6, pack vs the read-only floor, pack vs
 the floor writing to disk, and whether the tarball's sha256 is reproducible.
+pack-only rows (issue 23): `build.py --pack-only` as a whole process on the main fixture
+and on the textured one (issue 23's dataset), with the cores it keeps busy and its peak RSS.
 """
 
 from __future__ import annotations
 
 import shlex
+import shutil
 import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import Fixture, Results, Row, Settings, alternate, fmt_s, fmt_size, run, speed_row, user_compression_level
+import make_fixture
+from common import (
+    PYTHON,
+    REPO,
+    Fixture,
+    Measured,
+    Results,
+    Row,
+    Settings,
+    alternate,
+    fmt_s,
+    fmt_size,
+    make,
+    run,
+    run_measured,
+    speed_row,
+    user_compression_level,
+)
 
 
 @dataclass
@@ -92,3 +112,60 @@ def reproducibility_row(fx: Fixture, work: Path, level: int, seen: set[str]) -> 
         "same",
         same,
     )
+
+
+def bench_pack_only(main: Fixture, settings: Settings, results: Results) -> None:
+    """`build.py --pack-only` vs `tar czf` + `sha256sum`, whole processes, ABBA, on both fixtures."""
+    kind = make_fixture.KINDS["textured"]
+    pool = make_fixture.Pool.make(0, make_fixture.POOL_SIZE, kind)
+    textured = make(settings.work / "textured", min(kind.size_mib, settings.size_mib), pool)
+    for fx in (main, textured):
+        pack_only_rows(fx, settings, results)
+    shutil.rmtree(textured.data_dir)
+
+
+def pack_only_rows(fx: Fixture, settings: Settings, results: Results) -> None:
+    from dsbuild.paths import checksum_file_name, tarball_name
+
+    work = settings.work / f"pack-only-{fx.name}"
+    work.mkdir()
+    tarball, checksum = (
+        fx.data_dir / tarball_name(fx.name, fx.version),
+        fx.data_dir / checksum_file_name(fx.name, fx.version),
+    )
+    base_tar = work / "base.tar.gz"
+    run(["bash", "-c", f"tar cf - -C {shlex.quote(str(fx.data_dir))} {shlex.quote(fx.subdir)} | cat > /dev/null"])
+    ours_runs: list[Measured] = []
+
+    def ours(_: int) -> float:
+        tarball.unlink(missing_ok=True)
+        checksum.unlink(missing_ok=True)
+        ours_runs.append(run_measured([PYTHON, str(REPO / "build.py"), "--pack-only", fx.name, "-o", str(fx.data_dir)]))
+        return ours_runs[-1].wall
+
+    def baseline(_: int) -> float:
+        base_tar.unlink(missing_ok=True)
+        return run(["tar", "czf", str(base_tar), "-C", str(fx.data_dir), fx.subdir]) + run(["sha256sum", str(base_tar)])
+
+    ours_t, base_t = alternate(ours, baseline, settings.repeats, f"build.py --pack-only {fx.name}")
+    what = f"{fx.name}, {fmt_size(fx.size)}"
+    results.rows.append(speed_row(f"build.py --pack-only, whole process ({what})", ours_t, base_t, 8))
+    cores = statistics.median(m.cores for m in ours_runs)
+    cpu = statistics.median(m.cpu for m in ours_runs)
+    results.rows.append(
+        Row(
+            f"build.py --pack-only cores busy, (user+sys) / wall ({fx.name})",
+            f"{cores * 100:.0f} % ({cpu:.2f} s CPU)",
+            "-",
+            "-",
+            "both cores busy",
+            None,
+        )
+    )
+    peak = max(m.peak_rss for m in ours_runs)
+    results.rows.append(
+        Row(f"build.py --pack-only peak RSS ({fx.name})", fmt_size(peak), "-", "-", "≤ 150 MB", peak <= 150 * 10**6)
+    )
+    tarball.unlink(missing_ok=True)
+    checksum.unlink(missing_ok=True)
+    shutil.rmtree(work)

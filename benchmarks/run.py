@@ -9,7 +9,7 @@ when a goal is not met (or a comparison failed), 0 otherwise.
     python benchmarks/run.py --quick      # about 2 minutes: small fixture, 1-2 repeats
     python benchmarks/run.py              # the full run (1 GiB fixture), about 10-15 minutes
 
-The sections live beside this file, sharing common.py: pack.py (pack), transfer.py
+The sections live beside this file, sharing common.py: pack.py (pack, pack-only), transfer.py
 (extract, upload), cli.py (cli), startup.py (startup), builds.py (build, jobs),
 scaling.py (scaling).
 """
@@ -31,18 +31,18 @@ import make_fixture
 from builds import bench_build, bench_jobs
 from cli import bench_cli
 from common import Results, Settings, machine, make, say, section, table, user_compression_level
-from pack import Packed, bench_pack
+from pack import Packed, bench_pack, bench_pack_only
 from scaling import bench_scaling
 from startup import bench_startup
 from transfer import bench_extract, bench_upload
 
-SECTIONS = ("pack", "extract", "upload", "cli", "startup", "build", "jobs", "scaling")
+SECTIONS = ("pack", "pack-only", "extract", "upload", "cli", "startup", "build", "jobs", "scaling")
 
 
 def benchmark(settings: Settings) -> Results:
     results = Results()
     pool = make_fixture.Pool.make(0, make_fixture.POOL_SIZE)
-    needs_fixture = {"pack", "extract", "upload", "cli"} & set(settings.sections)
+    needs_fixture = {"pack", "pack-only", "extract", "upload", "cli"} & set(settings.sections)
     main = make(settings.work / "data", settings.size_mib, pool) if needs_fixture else None
     packed: Packed | None = None
     with section(results, "pack", settings) as selected:
@@ -55,6 +55,9 @@ def benchmark(settings: Settings) -> Results:
         tarball = settings.work / "ours.tar.gz"
         size, sha256 = write_tarball(main.data_dir, main.subdirs, tarball, user_compression_level())
         packed = Packed(tarball, size, sha256, user_compression_level())
+    with section(results, "pack-only", settings) as selected:
+        if selected and main:
+            bench_pack_only(main, settings, results)
     with section(results, "extract", settings) as selected:
         if selected and main and packed:
             bench_extract(main, packed, settings, results)

@@ -6,14 +6,19 @@ their peak RSS (bounded memory); the per-size figures are a table of their own.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import make_fixture
 from common import (
     GIB,
     MIB,
     PYTHON,
+    REPO,
     Fixture,
     Results,
     Row,
@@ -95,3 +100,171 @@ def bench_scaling(main: Fixture | None, pool: make_fixture.Pool, settings: Setti
             rss_ratio <= 1.25,
         )
     )
+
+
+# ---------------------------------------------------------------- the cost model of docs/scale.md
+
+GB = 10**9
+# Measured inputs, each with where it comes from (docs/scale.md says how to rerun them).
+PACK_S_PER_GIB = 2.48  # README benchmark table: "pack s/GiB", 1 GiB fixture, page cache, 2 cores
+EXTRACT_S_PER_GIB = 2.27  # README benchmark table: "verify + extract", 1 GiB: hash + inflate + guarded extract
+MD5_MIB_S = 703  # hashlib md5, one core (the ETag check of already-uploaded parts when resuming)
+SHA256_MIB_S = 1670  # hashlib sha256, one core (SHA-NI): a resumed download hashes the kept bytes again
+BEAM_FIXED_S = 14.0  # README: Beam's fixed cost (worker start-up, gRPC, stage hand-offs)
+BEAM_EFFICIENCY = 0.98  # benchmarks/README.md, beam.py: the work alone ran 1.96x faster on 2 workers
+TFDS_FIXED_S = 4.5  # benchmarks/README.md, beam.py: in-process build with no work (0 rounds)
+LIGHT_MS = 11.3  # benchmarks/README.md, beam.py: CPU per light synthetic example (no media work of its own)
+TFDS_EXAMPLE_MS = 6.5  # benchmarks/README.md, beam.py librispeech: 2.6 s for 400 tiny utterances, in-process
+# python benchmarks/example_cost.py: the media work of one example, on top of TFDS's own.
+CARLA_MS, LIBRISPEECH_MS, UCF101_MS = 416, 14, 243
+PART_DEFAULT = 32 * MIB  # dsbuild/remote/s3.py PART_SIZE
+CONCURRENCY = 8  # dsbuild/remote/s3.py MAX_CONCURRENCY: parts in flight
+MAX_PARTS = 10_000  # S3's limit of parts per multipart upload
+LINKS = {"1 Gbit/s": 125 * 10**6, "10 Gbit/s": 1250 * 10**6}  # bytes per second
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    sources: int  # bytes to download (checksums.tsv, or TFDS's url_checksums for TFDS-core builders)
+    examples: int  # every split of every config built
+    armory_tarball: int  # bytes of the tarball armory publishes (built data, gzip -6)
+    cost_ms: float  # CPU per example while building (see docs/scale.md)
+    extracted: bool = True  # TFDS extracts the sources (zip/tar.gz) before reading them
+
+
+def checksums_bytes(name: str) -> int:
+    """Total size of a builder's sources, from its checksums.tsv (url, size, sha256, file name)."""
+    for category in ("datasets", "adversarial"):
+        path = REPO / category / name / "checksums.tsv"
+        if path.is_file():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            return sum(int(line.split("\t")[1]) for line in lines if line.strip() and not line.startswith("#"))
+    raise FileNotFoundError(f"no checksums.tsv for {name}")
+
+
+def largest_datasets() -> list[Dataset]:
+    """The five ARMORY datasets with the largest published tarballs (/work/shared/armory_datasets.json facts)."""
+    return [
+        # 292,367 utterances (7 splits, one config); armory's tarball stores the audio as int64 samples.
+        Dataset(
+            "librispeech_full",
+            checksums_bytes("librispeech_full"),
+            292_367,
+            107_515_352_340,
+            LIBRISPEECH_MS + TFDS_EXAMPLE_MS,
+        ),
+        # TFDS core: configs 2014 + 2017 + 2017_panoptic (12 source zips, TFDS url_checksums), 532,740 examples.
+        Dataset("coco", 68_256_330_367, 532_740, 87_331_889_854, LIGHT_MS),
+        # 13,320 videos decoded into JPEG frames (one config).
+        Dataset("ucf101_clean", checksums_bytes("ucf101_clean"), 13_320, 31_827_610_914, UCF101_MS + TFDS_EXAMPLE_MS),
+        # TFDS core: two HDF5 files read in place (no extraction), 376,485 examples of float32 tensors.
+        Dataset("so2sat", 55_566_178_216, 376_485, 16_609_760_583, LIGHT_MS, extracted=False),
+        # 4,800 examples of 2 x 1280x960 images (RGB + depth) re-encoded as PNG.
+        Dataset(
+            "carla_over_obj_det_train",
+            checksums_bytes("carla_over_obj_det_train"),
+            4_800,
+            14_396_331_191,
+            CARLA_MS + TFDS_EXAMPLE_MS,
+        ),
+    ]
+
+
+def part_size(size: int) -> int:
+    """max(the default, ceil(size / 10,000) rounded up to a MiB): under S3's 10,000 parts up to 5 TB."""
+    per_part = -(-size // MAX_PARTS)
+    return max(PART_DEFAULT, -(-per_part // MIB) * MIB)
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def fmt_gb(size: float) -> str:
+    return f"{size / GB:.1f} GB"
+
+
+def cost_model(workers: Sequence[int] = (2, 8, 32)) -> str:
+    """The tables of docs/scale.md, computed from the inputs above."""
+    rows = largest_datasets()
+    out = [
+        "| dataset | sources | examples | extracted | built | tarball | disk at peak | parts × part size |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for d in rows:
+        extracted = d.sources if d.extracted else 0
+        built = tarball = d.armory_tarball  # gzip keeps already-compressed media at ~1.00 (README: 1.004)
+        part = part_size(tarball)
+        parts = -(-tarball // part)
+        peak = d.sources + extracted + built + tarball
+        out.append(
+            f"| {d.name} | {fmt_gb(d.sources)} | {d.examples:,} | {fmt_gb(extracted)} | {fmt_gb(built)} | "
+            f"{fmt_gb(tarball)} | {fmt_gb(peak)} | {parts:,} × {part // MIB} MiB |"
+        )
+    link = LINKS["1 Gbit/s"]
+    out += [
+        "",
+        "| dataset | download sources | build, 1 core (TFDS) | build, Beam on 2 cores | "
+        + " | ".join(f"build, Beam × {w} workers" for w in workers[1:])
+        + f" | pack (2 cores) | upload | bottleneck at 2 cores; at {workers[-1]} workers |",
+        "|---|---:|---:|---:|" + "---:|" * (len(workers) - 1) + "---:|---:|---|",
+    ]
+    for d in rows:
+        fetch = d.sources / link
+        work = d.examples * d.cost_ms / 1000
+        one_core = TFDS_FIXED_S + work
+        beam = [BEAM_FIXED_S + work / (w * BEAM_EFFICIENCY) for w in workers]
+        pack_s = d.armory_tarball / GIB * PACK_S_PER_GIB
+        upload = d.armory_tarball / link
+
+        def slowest(build: float, fetch: float = fetch, pack_s: float = pack_s, upload: float = upload) -> str:
+            stages = {"download": fetch, "build": build, "pack": pack_s, "upload": upload}
+            return max(stages, key=stages.__getitem__)
+
+        out.append(
+            f"| {d.name} | {fmt_time(fetch)} | {fmt_time(one_core)} | "
+            + " | ".join(fmt_time(b) for b in beam)
+            + f" | {fmt_time(pack_s)} | {fmt_time(upload)} | {slowest(beam[0])}; {slowest(beam[-1])} |"
+        )
+    out += [
+        "",
+        "| dataset | upload 1 Gbit/s | upload 10 Gbit/s | download + install 1 Gbit/s | "
+        "download + install 10 Gbit/s | upload cut at 99 %, rerun: without resume; with | "
+        "download cut at 99 %, rerun: without resume; with |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for d in rows:
+        tarball = d.armory_tarball
+        local = tarball / GIB * EXTRACT_S_PER_GIB  # hash + inflate + extract, in one pass beside the transfer
+        up = {k: tarball / v for k, v in LINKS.items()}
+        down = {k: max(tarball / v, local) for k, v in LINKS.items()}
+        part = part_size(tarball)
+        # Resume: check the parts already sent (MD5 of their local bytes), resend what was in flight.
+        resume_up = 0.99 * tarball / (MD5_MIB_S * MIB) + CONCURRENCY * part / link
+        # Resume: fetch the last 1 %, hash the whole file again, extract it locally.
+        resume_down = 0.01 * tarball / link + tarball / (SHA256_MIB_S * MIB) + local
+        out.append(
+            f"| {d.name} | {fmt_time(up['1 Gbit/s'])} | {fmt_time(up['10 Gbit/s'])} | "
+            f"{fmt_time(down['1 Gbit/s'])} | {fmt_time(down['10 Gbit/s'])} | "
+            f"{fmt_time(up['1 Gbit/s'])}; {fmt_time(resume_up)} | "
+            f"{fmt_time(down['1 Gbit/s'])}; {fmt_time(resume_down)} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Print docs/scale.md's cost model of the five largest ARMORY datasets (arithmetic only)."
+    )
+    parser.parse_args(argv)
+    print(cost_model())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

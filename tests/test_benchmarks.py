@@ -86,7 +86,7 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
     # A short work dir: SeaweedFS puts a unix socket under it, and such a path must fit in 107 bytes
     # (tmp_path, named after this test, is too long once run.py's own directories are added).
     work = tmp_path_factory.mktemp("bench")
-    sections = ["pack", "extract", "upload", "cli", "scaling"]
+    sections = ["pack", "pack-only", "extract", "upload", "cli", "scaling"]
     proc = bench(
         "benchmarks/run.py",
         "--quick",
@@ -107,6 +107,10 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
         "tarball size vs gzip -6 |",
         "pack vs floor (tar cf - \\| cat) |",
         "tarball sha256 reproducible",
+        "build.py --pack-only, whole process (bench_images, 4.0 MiB) |",
+        "build.py --pack-only, whole process (bench_textured, ",
+        "build.py --pack-only cores busy, (user+sys) / wall (bench_textured) |",
+        "build.py --pack-only peak RSS (bench_textured) |",
         "verify + extract (extract_tarball(expected=)) |",
         "upload 4.0 MiB (dsbuild.remote.upload vs boto3 ",
         "of which: digest_for_upload",
@@ -123,14 +127,20 @@ def test_run_fixture_sections_tiny(tmp_path_factory):
     assert list(work.iterdir()) == []  # the work directory is removed without --keep
 
 
-def test_make_fixture_small(tmp_path):
-    proc = bench("benchmarks/make_fixture.py", str(tmp_path / "data"), "--size-mib", "2", "--shard-mib", "1")
+@pytest.mark.parametrize(("kind", "name"), [("mixed", "bench_images"), ("textured", "bench_textured")])
+def test_make_fixture_small(tmp_path, kind, name):
+    args = ["--kind", kind, "--size-mib", "2", "--shard-mib", "1"]
+    proc = bench("benchmarks/make_fixture.py", str(tmp_path / "data"), *args)
     assert proc.returncode == 0, proc.stderr
-    version_dir = tmp_path / "data" / "bench_images" / "1.0.0"
+    version_dir = tmp_path / "data" / name / "1.0.0"
     assert proc.stdout.startswith(f"wrote {version_dir} ("), proc.stdout
     assert (version_dir / "dataset_info.json").is_file()
     assert (version_dir / "features.json").is_file()
-    assert len(list(version_dir.glob("bench_images-*.tfrecord-*"))) >= 2
+    assert len(list(version_dir.glob(f"{name}-*.tfrecord-*"))) >= 2
+    # What build.py --pack-only checks: framing, CRCs, every record an Example with the listed features.
+    from dsbuild.artifact.records import check_version_dir
+
+    assert check_version_dir(version_dir) > 0
 
 
 @pytest.mark.integration
@@ -149,3 +159,14 @@ def test_determinism_tiny():
     assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1: the ratio goal missed, a timing matter
     assert "| build of bench_serialize | deterministic | plain | ratio | goal | result |" in proc.stdout
     assert "| 10 examples | " in proc.stdout
+
+
+def test_the_cost_model_page_holds_the_scripts_tables():
+    """docs/scale.md shows exactly what `python benchmarks/scaling.py` prints (pure arithmetic, ~1 s)."""
+    proc = bench("benchmarks/scaling.py", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    page = (REPO / "docs" / "scale.md").read_text(encoding="utf-8")
+    tables = proc.stdout.strip().split("\n\n")
+    assert len(tables) == 3
+    for table in tables:
+        assert table in page, f"docs/scale.md is out of date; rerun benchmarks/scaling.py:\n{table}"
