@@ -182,8 +182,10 @@ def test_an_object_replaced_during_a_download_is_not_resumed_into(s3_server, s3_
     stream.close()
 
 
-def test_a_killed_download_resumes(capfd, tmp_path, data_dir, remote, s3_bucket, proxy):
-    """kill -9 mid-download (the server stalled at 60 %, so the moment is not a race): the next run resumes."""
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_download_resumes(capfd, tmp_path, data_dir, remote, s3_bucket, proxy, stop):
+    """Killed mid-download (the server stalled at 60 %, so the moment is not a race): the next run resumes.
+    SIGTERM exits 143 saying what it kept and how to resume."""
     packed = publish(tmp_path, remote, os.urandom(4 << 20))
     size = packed.record.size
     argv = ["-o", str(data_dir), "--endpoint-url", proxy.endpoint, "-b", s3_bucket, "--no-progress"]
@@ -193,7 +195,8 @@ def test_a_killed_download_resumes(capfd, tmp_path, data_dir, remote, s3_bucket,
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "download.py"), *argv],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     # The stream is read in 1 MiB pieces: the stalled one never reaches the partial, so wait for 1/3.
@@ -201,10 +204,13 @@ def test_a_killed_download_resumes(capfd, tmp_path, data_dir, remote, s3_bucket,
     while proc.poll() is None and not (partial.exists() and partial.stat().st_size >= size // 3):
         assert time.monotonic() < give_up, "the download never kept a third of the tarball"
         time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(stop)
+    _, stopped_err = proc.communicate(timeout=120)
     proxy.restore()
     kept = partial.stat().st_size
+    if stop == signal.SIGTERM:
+        assert proc.returncode == 143, stopped_err
+        assert f"{kept} of {size} bytes are kept in {partial}: run the same command again to resume" in stopped_err
     assert size // 3 <= kept <= size * 0.61
     code, out, err = run(capfd, *argv)
     assert out.startswith("toy 1.0.0: downloaded")

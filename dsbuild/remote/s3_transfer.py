@@ -686,6 +686,7 @@ class ObjectStream(io.RawIOBase):
         self.size = 0  # bytes handed out so far: the stream's position
         self.fetched = 0  # bytes received from the server in this run
         self._watchdog = watchdog
+        self._aborted = False
         if watchdog is not None:
             watchdog.on_stall(self.abort)  # a read blocked on a dripping server returns at once
 
@@ -695,6 +696,7 @@ class ObjectStream(io.RawIOBase):
     def abort(self) -> None:
         """Shut the connection's read side, so a read blocked in another thread on a stalled server
         returns at once (and fails) instead of after the read timeout."""
+        self._aborted = True  # a read that fails from here on is not reconnected
         response = getattr(self._body, "_raw_stream", None)  # where botocore keeps urllib3's response
         with contextlib.suppress(Exception):  # already closed or released: nothing is blocked on it
             response.shutdown()  # type: ignore[union-attr]
@@ -756,6 +758,8 @@ class ObjectStream(io.RawIOBase):
             except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, ConnectionError) as exc:
                 if self._watchdog is not None:
                     self._watchdog.check()  # below the rate floor: stopped, not reconnected
+                if self._aborted:
+                    raise _CutShortError(f"stopped at byte {self.size} of {self.limit}") from None
                 self._body.close()
                 self._body = None
                 self._cuts_in_a_row += 1
@@ -849,6 +853,8 @@ def read_object(
             raise
         raise type(exc)(f"{exc}; {_kept_hint(partial, stream)}") from None
     except BaseException as exc:
+        if partial is not None and not isinstance(exc, Exception):
+            log.warning("{}", _kept_hint(partial, stream))  # Ctrl-C or SIGTERM: say what is kept, and why
         if partial is not None and not _keeps_partial(exc):
             partial.remove()
             if kept and isinstance(exc, ChecksumError):
