@@ -69,6 +69,21 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
+@pytest.fixture(scope="module")
+def s3_creds_module() -> Iterator[pytest.MonkeyPatch]:
+    """`aws_env` + `s3_creds` for a whole module, for module-scoped fixtures that publish once."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in AWS_VARIABLES:
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        mp.setenv("ARMORY_PRIVATE_S3_ID", ADMIN_ID)
+        mp.setenv("ARMORY_PRIVATE_S3_KEY", ADMIN_SECRET)
+        yield mp
+
+
 @pytest.fixture
 def s3_creds(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The admin identity through armory's variables."""

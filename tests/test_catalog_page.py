@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,7 +26,6 @@ from dsbuild.remote.location import RemoteOptions
 from dsbuild.remote.upload import upload
 from tests.helpers import EXAMPLE, load_script, run_main, run_script
 from tests.publish_helpers import make_tarball
-from tests.s3_server import ADMIN_ID, ADMIN_SECRET, AWS_VARIABLES
 
 pytestmark = pytest.mark.integration
 
@@ -57,21 +55,7 @@ class Setup:
 
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as mp:
-        for variable in AWS_VARIABLES:
-            mp.delenv(variable, raising=False)
-        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        mp.setenv("ARMORY_PRIVATE_S3_ID", ADMIN_ID)
-        mp.setenv("ARMORY_PRIVATE_S3_KEY", ADMIN_SECRET)
-        yield mp
-
-
-@pytest.fixture(scope="module")
-def setup(s3_server, env, tmp_path_factory: pytest.TempPathFactory) -> Setup:
+def setup(s3_server, s3_creds_module, tmp_path_factory: pytest.TempPathFactory) -> Setup:
     root = tmp_path_factory.mktemp("catalog")
     mine, theirs = root / "mine", root / "theirs"
     built = run_script("build.py", "-lcs", str(EXAMPLE), "-o", str(mine))  # no card: --card writes it

@@ -7,7 +7,6 @@ workflow); each test runs upload.py's main in-process.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from dsbuild.remote.location import RemoteOptions
 from dsbuild.remote.upload import upload
 from tests.helpers import load_script, run_main
 from tests.publish_helpers import make_built
-from tests.s3_server import ADMIN_ID, ADMIN_SECRET, AWS_VARIABLES
+from tests.s3_server import ADMIN_ID, ADMIN_SECRET
 
 UPLOAD = load_script("upload.py")
 
@@ -56,21 +55,7 @@ def _pack(data_dir: Path, name: str, payload: bytes, provenance: bool = True) ->
 
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as mp:
-        for variable in AWS_VARIABLES:
-            mp.delenv(variable, raising=False)
-        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        mp.setenv("ARMORY_PRIVATE_S3_ID", ADMIN_ID)
-        mp.setenv("ARMORY_PRIVATE_S3_KEY", ADMIN_SECRET)
-        yield mp
-
-
-@pytest.fixture(scope="module")
-def states(s3_server, env, tmp_path_factory: pytest.TempPathFactory) -> Bucket:
+def states(s3_server, s3_creds_module, tmp_path_factory: pytest.TempPathFactory) -> Bucket:
     """fresh: up to date everywhere; newer: rebuilt after publishing; remote: published from another machine;
     stale: index entry edited; armoryd: armory's line names other bytes; noprov: packed without provenance."""
     root = tmp_path_factory.mktemp("status")
@@ -163,14 +148,14 @@ def test_json_without_status_is_bad_usage(capsys) -> None:
     assert code == 2 and "--json goes with --status" in err
 
 
-def test_unreachable_bucket_still_prints_the_local_columns(states: Bucket, env, capsys) -> None:
-    env.delenv("ARMORY_PRIVATE_S3_ID")
-    env.delenv("ARMORY_PRIVATE_S3_KEY")
+def test_unreachable_bucket_still_prints_the_local_columns(states: Bucket, s3_creds_module, capsys) -> None:
+    s3_creds_module.delenv("ARMORY_PRIVATE_S3_ID")
+    s3_creds_module.delenv("ARMORY_PRIVATE_S3_KEY")
     try:
         code, out, err = run_main(UPLOAD, states.argv("--json"), capsys)
     finally:
-        env.setenv("ARMORY_PRIVATE_S3_ID", ADMIN_ID)
-        env.setenv("ARMORY_PRIVATE_S3_KEY", ADMIN_SECRET)
+        s3_creds_module.setenv("ARMORY_PRIVATE_S3_ID", ADMIN_ID)
+        s3_creds_module.setenv("ARMORY_PRIVATE_S3_KEY", ADMIN_SECRET)
     assert code == 1, err
     report = json.loads(out)
     assert len(report["unknown"]) == 1 and "no S3 credentials found" in report["unknown"][0]
