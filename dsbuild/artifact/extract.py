@@ -20,12 +20,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import queue
 import shutil
 import tarfile
+import threading
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -263,29 +264,46 @@ def _extract_checked(
         raise UnsafeArchiveError(f"{where} does not hold {', '.join(missing[:3])}{more}, which its checksum file lists")
 
 
-_HASHER: ThreadPoolExecutor | None = None
+_HASH_JOBS: queue.SimpleQueue[tuple[Callable[[bytes], None], bytes, threading.Event]] | None = None
+_HASH_JOBS_LOCK = threading.Lock()
+
+
+def _run_hash_jobs(jobs: queue.SimpleQueue[tuple[Callable[[bytes], None], bytes, threading.Event]]) -> None:
+    while True:
+        update, chunk, done = jobs.get()
+        try:
+            update(chunk)
+        finally:
+            done.set()
 
 
 class _OverlappedSha256:
     """sha256 of the chunks given to `update`, computed in one shared worker thread (hashlib releases the
-    GIL), one chunk at a time and in order, so that hashing a member overlaps writing it."""
+    GIL), one chunk at a time and in order, so that hashing a member overlaps writing it. The worker is a
+    daemon thread: a run stopped by Ctrl-C or SIGTERM must not wait for it at exit."""
 
     def __init__(self) -> None:
-        global _HASHER
-        if _HASHER is None:
-            _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsbuild-member-sha256")
-        self._executor = _HASHER
+        global _HASH_JOBS
+        with _HASH_JOBS_LOCK:
+            if _HASH_JOBS is None:
+                _HASH_JOBS = queue.SimpleQueue()
+                worker = threading.Thread(
+                    target=_run_hash_jobs, args=(_HASH_JOBS,), name="dsbuild-member-sha256", daemon=True
+                )
+                worker.start()
+        self._jobs = _HASH_JOBS
         self._hash = hashlib.sha256()
-        self._pending: Future[None] | None = None
+        self._pending: threading.Event | None = None
 
     def update(self, chunk: bytes) -> None:
         if self._pending is not None:
-            self._pending.result()
-        self._pending = self._executor.submit(self._hash.update, chunk)
+            self._pending.wait()
+        self._pending = threading.Event()
+        self._jobs.put((self._hash.update, chunk, self._pending))
 
     def hexdigest(self) -> str:
         if self._pending is not None:
-            self._pending.result()
+            self._pending.wait()
             self._pending = None
         return self._hash.hexdigest()
 
