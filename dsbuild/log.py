@@ -1,9 +1,6 @@
 """The one logger: armory's loguru logger, writing to stderr through tqdm.
 
 Writing through `tqdm.write` keeps progress bars intact when a line is logged.
-armory.logs's `log` is loguru's global logger itself; taking it from loguru
-spares every command the 0.2 s import of the armory package behind armory.logs
-(a test holds them to be one object).
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ import sys
 import traceback
 from types import TracebackType
 
-from loguru import logger as log
+from armory.logs import log
 from tqdm import tqdm
 
 __all__ = ["add_secret", "configure", "log", "redact_secrets", "verbose"]

@@ -43,17 +43,6 @@ def test_importing_load_is_free() -> None:
     assert imported.isdisjoint(HEAVY | {"loguru", "tqdm"})
 
 
-def test_the_logger_is_armorys_without_importing_armory() -> None:
-    # dsbuild.log takes loguru's logger directly; armory.logs's `log` must be that very object.
-    probe = (
-        "import sys, dsbuild.log; assert 'armory' not in sys.modules; "
-        "import armory.logs; print(armory.logs.log is dsbuild.log.log)"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "True"
-
-
 def test_upload_workflow_does_not_load_the_build_pipeline() -> None:
     probe = (
         "import sys, dsbuild.remote.upload; "
