@@ -8,6 +8,7 @@ per session on free loopback ports in a temporary directory and is stopped by it
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,22 @@ def s3_creds(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def s3_bucket(s3_server: WeedServer) -> str:
-    """A fresh, empty bucket for one test."""
-    return s3_server.create_bucket()
+def s3_bucket(s3_server: WeedServer) -> Iterator[str]:
+    """A fresh, empty bucket for one test, deleted after it: SeaweedFS gives each bucket its own volumes and
+    answers InternalError once about 57 buckets hold data, fewer than one worker's share of the tests."""
+    name = s3_server.create_bucket()
+    yield name
+    empty_and_delete(s3_server, name)
+
+
+def empty_and_delete(server: WeedServer, bucket: str) -> None:
+    """Best effort: a test may have stopped the server or broken its bucket on purpose."""
+    with contextlib.suppress(Exception):
+        client = server.client(retries=0)
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        client.delete_bucket(Bucket=bucket)
