@@ -8,6 +8,7 @@ really race, and uses 5 MiB parts so that some tarballs go multipart.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -60,10 +61,21 @@ class Outcome:
         return sum(r.code == 0 for r in self.racers)
 
 
+def _publish_helpers() -> Any:
+    """tests/publish_helpers.py, read by path from beside this file: benchmarks/race.py loads this module
+    by path too, where `tests` is not an importable package."""
+    spec = importlib.util.spec_from_file_location(
+        "dsbuild_publish_helpers", Path(__file__).with_name("publish_helpers.py")
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def make_racers(work: Path, count: int, identical: bool, payload_bytes: int) -> list[Racer]:
     """`count` data dirs, each with a packed toy-1.0.0 tarball: one tarball copied, or each its own."""
-    sys.path.insert(0, str(ROOT))
-    from tests.publish_helpers import make_tarball
+    make_tarball = _publish_helpers().make_tarball
 
     racers = []
     first: Path | None = None
