@@ -11,9 +11,6 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
-import tempfile
-import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,32 +24,11 @@ from common import (
     alternate,
     fmt_size,
     run,
+    run_measured,
     s3_environment,
     s3_server_module,
     speed_row,
 )
-
-
-def run_measured(cmd: Sequence[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in bytes) of one whole process; output discarded.
-
-    The peak comes from GNU time: a child forked from this (large) process would
-    count this process's pages in its own ru_maxrss until it execs.
-    """
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        started = time.perf_counter()
-        proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            check=False,
-        )
-        elapsed = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise RuntimeError(f"{shlex.join(cmd)} exited with {proc.returncode}: {proc.stderr.decode()[-2000:]}")
-        return elapsed, int(rss.read().split()[-1]) * 1024  # GNU time reports KiB
-
 
 BOTO3_DOWNLOAD = """
 import os, sys, boto3
@@ -117,7 +93,8 @@ def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
     def pack_ours(_: int) -> float:
         tarball.unlink(missing_ok=True)
         checksum.unlink(missing_ok=True)
-        elapsed, peak = run_measured([PYTHON, str(REPO / "build.py"), "--pack-only", fx.name, "-o", str(fx.data_dir)])
+        measured = run_measured([PYTHON, str(REPO / "build.py"), "--pack-only", fx.name, "-o", str(fx.data_dir)])
+        elapsed, peak = measured.wall, measured.peak_rss
         peaks.append(peak)
         return elapsed
 
@@ -142,7 +119,7 @@ def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
         def download_ours(i: int) -> float:
             dest = work / f"ours-{i}"
             cmd = [PYTHON, str(REPO / "download.py"), "-o", str(dest), "--endpoint-url", server.endpoint]
-            elapsed, _ = run_measured([*cmd, "-b", bucket, "--prefix", "cli/", "--no-progress", fx.name])
+            elapsed = run_measured([*cmd, "-b", bucket, "--prefix", "cli/", "--no-progress", fx.name]).wall
             shutil.rmtree(dest)
             return elapsed
 

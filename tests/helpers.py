@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -53,3 +56,15 @@ def run_main(script, argv: list[str], capsys) -> tuple[int, str, str]:
         code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def screenshot_in_chromium(url: str, shot: Path, profile: Path, size: str) -> subprocess.CompletedProcess[str]:
+    """Open `url` in headless Chromium and save a `size` ("W,H") screenshot; skips, saying why, without it.
+    The flags keep it off the network (this machine's is closed) and its console on stderr."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (`apt-get install -y chromium`; .ci/run installs it)")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    flags += ["--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0"]
+    command = [browser, *flags, f"--user-data-dir={profile}", f"--window-size={size}", f"--screenshot={shot}", url]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)

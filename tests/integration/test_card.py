@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.fixtures.builders.fixture_card import fixture_card as fx
-from tests.helpers import EXAMPLE, FIXTURE_BUILDERS, ROOT, run_script
+from tests.helpers import EXAMPLE, FIXTURE_BUILDERS, ROOT, run_script, screenshot_in_chromium
 from tests.integration.test_airgapped import make_sources, rewrite_checksums
 
 pytestmark = pytest.mark.integration
@@ -240,31 +240,8 @@ CONSOLE = re.compile(r"CONSOLE|Uncaught|SyntaxError", re.IGNORECASE)
 
 
 def test_card_renders_in_headless_chromium(fixture_card: Path, tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (`apt-get install -y chromium`; .ci/run installs it)")
     shot = tmp_path / "card.png"
-    result = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1000,1400",
-            f"--screenshot={shot}",
-            "--enable-logging=stderr",
-            "--v=0",
-            fixture_card.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = screenshot_in_chromium(fixture_card.as_uri(), shot, tmp_path / "profile", "1000,1400")
     assert result.returncode == 0, result.stderr[-3000:]
     assert not CONSOLE.search(result.stderr), result.stderr[-3000:]
     picture = Image.open(shot).convert("RGB")
