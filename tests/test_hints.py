@@ -117,6 +117,7 @@ def test_verify_without_a_bucket_repairs_from_where_it_came(
     argv = printed_command(err, "repair it with:")
     url = f"s3://{s3_bucket}/datasets/toy-1.0.0.json"
     assert argv == ["python", "download.py", "--overwrite", url, "-o", str(data_dir)]
+    assert "add its --endpoint-url to that command" in err  # the record knows the bucket, not the server
     # The endpoint is this machine's setting (AWS_ENDPOINT_URL), as for any download.py run.
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
     code, out, err = run_as_printed(capfd, argv)

@@ -10,6 +10,7 @@ path. Checking the data, not only the checksum file, is what lets
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +87,11 @@ def repair_command(record: ChecksumRecord) -> str:
     ours = tarball_name(record.name, record.version)
     if record.url and record.url.endswith("/" + ours) and not (given("-b") or given("--checksum-bucket")):
         target = record.url.removesuffix(ours) + checksum_file_name(record.name, record.version)
-    return hint("download.py", "--overwrite", target)
+    command = hint("download.py", "--overwrite", target)
+    if target.startswith("s3://") and not given("--endpoint-url") and not os.environ.get("AWS_ENDPOINT_URL"):
+        # The checksum file records the bucket, not the server: say so rather than imply AWS S3.
+        command += "\n  (if it came from an S3 server other than AWS, add its --endpoint-url to that command)"
+    return command
 
 
 def describe(record: ChecksumRecord, data_dir: Path, diffs: list[Difference], limit: int = 20) -> str:
