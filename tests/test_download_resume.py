@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -24,7 +23,6 @@ from dsbuild.artifact.checksums import read_checksum_file
 from dsbuild.leftovers import partial_download_path, remove_leftovers
 from dsbuild.remote import download as download_workflow
 from dsbuild.remote import s3_transfer
-from tests.cut_proxy import CutProxy
 from tests.helpers import ROOT
 from tests.publish_helpers import make_tarball, tree
 
@@ -35,14 +33,6 @@ SHARD = "toy/1.0.0/toy-train.tfrecord-00000-of-00001"
 def loads(monkeypatch) -> None:
     """The toy dataset does not load with TFDS: the load check is skipped (test_download_cli runs it)."""
     monkeypatch.setattr(download_workflow, "verify_built", lambda data_dir, subdirs: None)
-
-
-@pytest.fixture
-def proxy(s3_server):
-    url = urlparse(s3_server.endpoint)
-    proxy = CutProxy((url.hostname, url.port))
-    yield proxy
-    proxy.close()
 
 
 def publish(tmp_path: Path, remote: list[str], payload: bytes, *extra: str):

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -418,25 +419,43 @@ def test_multi_directory_install_is_all_or_nothing(capfd, data_dir, remote, s3_s
 # ---------------------------------------------------------------- interruption
 
 
+def start_stalled_download(data_dir: Path, bucket: str, proxy, stall_after: int) -> subprocess.Popen:
+    """download.py of "toy" through `proxy`, returned once the proxy has stalled after `stall_after` bytes
+    (the HEADs and the checksum file, a few KB, pass first) and download.py has a temporary file or
+    directory: it is then blocked mid-download, so a signal sent now is not a race."""
+    proxy.stall_after(stall_after)
+    argv = ["-o", str(data_dir), "--endpoint-url", proxy.endpoint, "-b", bucket, "--no-progress", "toy"]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "download.py"), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    give_up = time.monotonic() + 120  # a safety net that turns a hang into a failure, not a timing assertion
+    while not (
+        proxy.sent >= proxy.stall_at
+        and data_dir.is_dir()
+        and any(p.name.startswith(".dsbuild-tmp-") for p in data_dir.iterdir())
+    ):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < give_up, "the download never reached the stall"
+        time.sleep(0.01)
+    return proc
+
+
 @BOTH_WAYS
-def test_sigkill_leftovers_are_removed_by_the_next_run(way, capfd, tmp_path, data_dir, remote, s3_server, s3_bucket):
-    payload = os.urandom(32 << 20)  # incompressible: the download and the extraction take a moment
+def test_sigkill_leftovers_are_removed_by_the_next_run(
+    way, capfd, tmp_path, data_dir, remote, s3_server, s3_bucket, proxy
+):
+    payload = os.urandom(8 << 20)
     publish(
         s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)), **way((f"{SUB}/shard", payload))
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "download.py"), "-o", str(data_dir), *remote, "toy"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    # Kill as soon as the extraction's staging dir exists (polled, not timed).
-    while proc.poll() is None:
-        if data_dir.is_dir() and any(p.is_dir() and p.name.startswith(".dsbuild-tmp-") for p in data_dir.iterdir()):
-            break
+    proc = start_stalled_download(data_dir, s3_bucket, proxy, len(payload) // 2)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
+    proxy.restore()
     leftovers = sorted(p.name for p in data_dir.iterdir() if p.name.startswith(".dsbuild-tmp-"))
     assert leftovers, "the run finished before it could be killed"
     # Someone else's file with a similar name is not ours to remove.
@@ -591,23 +610,16 @@ def test_values_with_line_ends_or_unicode_digits_are_refused(
 
 
 @BOTH_WAYS
-def test_sigterm_during_download_exits_143_and_leaves_nothing(way, data_dir, remote, s3_server, s3_bucket):
-    payload = os.urandom(32 << 20)
+def test_sigterm_during_download_exits_143_and_leaves_nothing(way, data_dir, s3_bucket, s3_server, s3_creds, proxy):
+    """SIGTERM while the server has stalled halfway through the tarball (so the moment is not a race)."""
+    payload = os.urandom(8 << 20)
     publish(
         s3_server, s3_bucket, finish(good_members() + member(f"{SUB}/shard", payload)), **way((f"{SUB}/shard", payload))
     )
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "download.py"), "-o", str(data_dir), *remote, "toy"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    while proc.poll() is None:  # polled, not timed: stop once a temporary file exists
-        if data_dir.is_dir() and any(p.name.startswith(".dsbuild-tmp-") for p in data_dir.iterdir()):
-            break
+    proc = start_stalled_download(data_dir, s3_bucket, proxy, len(payload) // 2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
+    proxy.restore()
     assert proc.returncode == 143, err
     assert "terminated (SIGTERM); nothing was left half-written" in err
     assert sorted(p.name for p in data_dir.iterdir()) == ["_locks"]

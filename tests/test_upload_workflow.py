@@ -167,13 +167,17 @@ def test_interrupted_upload_aborts_the_multipart_upload(tmp_path, s3_server, s3_
 
 
 KILLABLE_UPLOAD = """
-import sys, time
+import sys, threading
 from dsbuild.remote import s3, s3_transfer
 real_update = s3_transfer._Bar.update
-def slow(self, amount):
-    time.sleep(0.05 * amount / (1024 * 1024))  # ~20 MiB/s: slow enough to be killed mid-way
+read = 0
+def stuck_in_the_third_part(self, amount):
+    global read
+    read += amount
+    if read > 11 * 1024 * 1024:  # two 5 MiB parts sent, the third never ends: killed here
+        threading.Event().wait()
     real_update(self, amount)
-s3_transfer._Bar.update = slow
+s3_transfer._Bar.update = stuck_in_the_third_part
 s3.MULTIPART_THRESHOLD = s3.PART_SIZE = 5 * 1024 * 1024
 s3.MAX_CONCURRENCY = 1
 import upload
