@@ -336,6 +336,19 @@ def test_a_record_without_a_file_list_is_fetched_then_extracted(
     assert code == 0, err
     assert fetched == [published.record.size]
     assert (data_dir / SHARD).read_bytes() == b"published payload"
+    # The installed copy's checksum file lists what the verified tarball held: --verify compares every file.
+    assert read_checksum_file(data_dir / "toy-1.0.0.json").files == published.record.files
+    (data_dir / SHARD).write_bytes(b"changed")
+    code, _, err = run(capfd, "-o", str(data_dir), "--verify", "toy")
+    assert code == 1 and f"changed: 7 bytes, the tarball held 17: {SHARD}" in err
+    # An install recorded before installs listed their files has nothing to compare with: it says so.
+    record = json.loads((data_dir / "toy-1.0.0.json").read_text())
+    del record["files"]
+    (data_dir / "toy-1.0.0.json").write_text(json.dumps(record))
+    code, _, err = run(capfd, "-o", str(data_dir), "--verify", "toy")
+    assert code == 1
+    assert "lists no files (it was installed by an older dsbuild, before installs recorded their files)" in err
+    assert f"download it again with: python download.py --overwrite toy-1.0.0 -o {data_dir}" in err
 
 
 # ---------------------------------------------------------------- install and record together (issue 21.7)

@@ -112,8 +112,10 @@ def test_packed_tarball_round_trips(tmp_path):
     src = tmp_path / "src"
     packed = make_tarball(src, payload=b"payload")
     dst = tmp_path / "dst"
-    extract_tarball(packed.tarball, dst, list(packed.record.subdirs))
+    files = extract_tarball(packed.tarball, dst, list(packed.record.subdirs))
     assert tree(dst / "toy") == tree(src / "toy")
+    # Without a file list to hold it to, the extraction still returns what it wrote: the pack's own list.
+    assert files == packed.record.files
 
 
 def test_missing_subdir_is_refused(tmp_path):
@@ -143,16 +145,16 @@ def test_interruption_during_extraction_leaves_the_target_untouched(tmp_path, mo
     (data_dir / SUB / "old").write_text("old")
     before = tree(data_dir)
     tarball = build_tar(tmp_path / "t.tar.gz", [*good_prefix(), *(reg(f"{SUB}/f{i}", b"x") for i in range(5))])
-    real_extract = tarfile.TarFile.extract
+    real_extractfile = tarfile.TarFile.extractfile  # how each regular member is read to be written
     calls = []
 
     def interrupted(self, member, *args, **kwargs):
         calls.append(member.name)
         if len(calls) == 4:
             raise interruption
-        return real_extract(self, member, *args, **kwargs)
+        return real_extractfile(self, member, *args, **kwargs)
 
-    monkeypatch.setattr(tarfile.TarFile, "extract", interrupted)
+    monkeypatch.setattr(tarfile.TarFile, "extractfile", interrupted)
     with pytest.raises(interruption):
         extract_tarball(tarball, data_dir, [SUB], overwrite=True)
     assert len(calls) == 4

@@ -126,6 +126,51 @@ def test_verify_without_a_bucket_repairs_from_where_it_came(
     assert run(capfd, download, "-o", str(data_dir), "--verify", "toy")[0] == 0
 
 
+def test_an_install_from_armory_lines_is_verified_file_by_file_and_repaired_from_the_lines(
+    capfd, tmp_path, odd_dir, s3_server, s3_bucket, s3_creds
+) -> None:
+    """Armory's lines give a tarball's size and sha256, no file list, under armory's own key names
+    (`mnist/mnist_3.0.1.tar.gz`): the install records what the verified tarball held, so --verify compares
+    every file, and its repair reads the lines again (no checksum file of ours is beside such a tarball)."""
+    packed = make_tarball(tmp_path / "build", name="mnist", version="3.0.1", payload=b"armory's bytes")
+    key = "mnist/mnist_3.0.1.tar.gz"
+    s3_server.client().put_object(Bucket=s3_bucket, Key=key, Body=packed.tarball.read_bytes())
+    s3_server.allow_anonymous_reads(s3_bucket)  # armory's lines are read anonymously
+    lines = tmp_path / "lines"
+    lines.mkdir()
+    (lines / "mnist.txt").write_text(f"{s3_bucket} {key} {packed.record.size} {packed.record.sha256}\n")
+    armory = ["--armory-checksums", str(lines), "--endpoint-url", s3_server.endpoint, "--no-progress"]
+    code, out, err = run(capfd, download, "mnist", "-o", str(odd_dir), *armory)
+    assert code == 0 and out.startswith("mnist 3.0.1: downloaded"), err
+    code, out, err = run(capfd, download, "-o", str(odd_dir), "--verify", "mnist")
+    assert code == 0 and "all 3 files match" in out, err
+
+    next((odd_dir / "mnist" / "3.0.1").glob("*.tfrecord*")).write_bytes(b"changed")
+    code, _, err = run(capfd, download, "-o", str(odd_dir), "--verify", "mnist")
+    assert code == 1 and "changed: " in err
+    # Without the lines' location in this run: armory-testbed's own lines, and the endpoint note.
+    assert printed_command(err, "repair it with:") == [
+        "python",
+        "download.py",
+        "--overwrite",
+        "mnist",
+        "--armory-checksums",
+        "-o",
+        str(odd_dir),
+    ]
+    assert "add its --endpoint-url to that command" in err
+    # With them, the printed command repairs it as printed.
+    code, _, err = run(capfd, download, "-o", str(odd_dir), "--verify", "mnist", *armory)
+    assert code == 1
+    argv = printed_command(err, "repair it with:")
+    assert argv[:4] == ["python", "download.py", "--overwrite", "mnist"] and "-b" not in argv
+    assert argv[-2:] == ["--armory-checksums", str(lines)]
+    code, out, err = run_as_printed(capfd, argv)
+    assert code == 0 and out.startswith("mnist 3.0.1: repaired: downloaded again"), err
+    code, out, err = run(capfd, download, "-o", str(odd_dir), "--verify", "mnist")
+    assert code == 0 and "all 3 files match" in out, err
+
+
 def test_kept_it_hint_of_a_plain_download_runs_as_printed(capfd, odd_dir, remote, published) -> None:
     assert run(capfd, download, "-o", str(odd_dir), *remote, "toy")[0] == 0
     next((odd_dir / "toy" / "1.0.0").glob("*.tfrecord*")).write_bytes(b"changed")

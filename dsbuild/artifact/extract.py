@@ -9,7 +9,9 @@ against the limits) before tarfile reads it. When the checksum file lists the
 tarball's files, every regular member must be one of them with exactly its
 listed size, and is hashed as it is written and refused unless it has its listed
 sha256, so not one byte is written that was not published and an installed
-dataset always equals its list. Everything
+dataset always equals its list. Without a list (armory's checksum lines), the
+members are hashed all the same: the list of what was written is returned, for
+the installed copy's checksum file. Everything
 goes into a temporary sibling of the target first and is renamed into place
 only once complete, hashed and checked, so a reader never sees a partial or
 unverified dataset.
@@ -39,6 +41,7 @@ from dsbuild.log import log
 from dsbuild.paths import TEMP_MARK, create_new
 
 ALLOWED_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE)
+FileList = tuple[tuple[str, int, str], ...]  # (path under the data dir, size, sha256), as ChecksumRecord.files
 # Timestamps beyond this (year 2514) are refused rather than passed to utime().
 MAX_MTIME = 1 << 34
 
@@ -120,8 +123,8 @@ def extract_tarball(
     check: Callable[[Path, Sequence[str]], None] | None = None,
     expected: ChecksumRecord | None = None,
     limits: Limits | None = None,
-) -> None:
-    """Extract the local file `tarball` into `data_dir` as `extract_stream` does."""
+) -> FileList:
+    """Extract the local file `tarball` into `data_dir` as `extract_stream` does; the files written."""
     if limits is None:
         limits = extraction_limits(expected, tarball.stat().st_size)
     try:
@@ -129,7 +132,7 @@ def extract_tarball(
     except OSError as exc:
         raise _os_error(exc, f"cannot read {str(tarball)!r}") from None
     with raw:
-        extract_stream(
+        return extract_stream(
             raw,
             repr(str(tarball)),
             data_dir,
@@ -151,9 +154,9 @@ def extract_stream(
     overwrite: bool = False,
     check: Callable[[Path, Sequence[str]], None] | None = None,
     expected: ChecksumRecord | None = None,
-) -> None:
+) -> FileList:
     """Extract the .tar.gz read from `raw` (a file or a download; `where` names it) into `data_dir`,
-    restoring exactly `subdirs`.
+    restoring exactly `subdirs`; returns the files written: (path under `data_dir`, size, sha256).
 
     Members are checked one by one as the stream is read and written into a
     temporary directory beside the target; extraction stops as soon as the
@@ -183,10 +186,11 @@ def extract_stream(
             staging.mkdir()
         except OSError as exc:
             raise _os_error(exc, f"cannot extract into {str(data_dir)!r}") from None
-        _extract_checked(raw, where, staging, subdirs, limits, expected)
+        files = _extract_checked(raw, where, staging, subdirs, limits, expected)
         if check is not None:
             check(staging, subdirs)
         _install(staging, data_dir, subdirs)
+        return files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -205,8 +209,9 @@ def _extract_checked(
     subdirs: Sequence[str],
     limits: Limits,
     expected: ChecksumRecord | None,
-) -> None:
-    """Extract into `staging`, each member checked before it is written; then the stream's size and sha256."""
+) -> FileList:
+    """Extract into `staging`, each member checked before it is written and hashed as it is; then the
+    stream's size and sha256. Returns the files written, sorted by path."""
     from isal import igzip_threaded
     from isal.isal_zlib import error as IsalError  # noqa: N812 - an exception class
 
@@ -215,6 +220,7 @@ def _extract_checked(
     )
     hashing = HashingReader(raw)
     seen: set[str] = set()
+    written: list[tuple[str, int, str]] = []
     failure: DsbuildError | None = None
     try:
         # One pass over the stream: hashed as read, decompressed by ISA-L in a second thread.
@@ -226,10 +232,10 @@ def _extract_checked(
                     while (member := tar.next()) is not None:
                         guard.expect(member)
                         member = check_member(member, subdirs, seen)
-                        if listed is not None and not member.isdir():
-                            _write_listed(tar, member, staging, listed, where)
-                        else:
+                        if member.isdir():
                             tar.extract(member, staging, filter="data")
+                        else:
+                            written.append(_write_file(tar, member, staging, listed, where))
                         tar.members.clear()  # a stream has no use for them; keeps memory flat
                 while guard.read(COPY_BUFFER):  # the end-of-archive padding still counts for the hash
                     pass
@@ -262,6 +268,7 @@ def _extract_checked(
     if missing:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise UnsafeArchiveError(f"{where} does not hold {', '.join(missing[:3])}{more}, which its checksum file lists")
+    return tuple(sorted(written))
 
 
 _HASH_JOBS: queue.SimpleQueue[tuple[Callable[[bytes], None], bytes, threading.Event]] | None = None
@@ -308,12 +315,16 @@ class _OverlappedSha256:
         return self._hash.hexdigest()
 
 
-def _write_listed(
-    tar: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, listed: Mapping[str, tuple[int, str]], where: str
-) -> None:
-    """Write a regular member that must be in the file list with its listed size, hashing it as it is
-    written; ChecksumError (nothing installed) when its sha256 is not the listed one."""
-    size, sha256 = listed.get(member.name, (None, ""))
+def _write_file(
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    staging: Path,
+    listed: Mapping[str, tuple[int, str]] | None,
+    where: str,
+) -> tuple[str, int, str]:
+    """Write a regular member, hashing it as it is written: (its path, size, sha256). With a file list it
+    must be listed with its size, and ChecksumError (nothing installed) when its sha256 is not the listed one."""
+    size, sha256 = listed.get(member.name, (None, "")) if listed is not None else (member.size, None)
     if size != member.size:
         why = "not a file its checksum file lists" if size is None else "not of its listed size"
         raise _refuse(member, f"{why} ({member.size} bytes)")
@@ -333,11 +344,12 @@ def _write_listed(
         actual = digest.hexdigest()
     os.chmod(target, member.mode if member.mode is not None else FILE_MODE)
     os.utime(target, (member.mtime, member.mtime))
-    if actual != sha256:
+    if sha256 is not None and actual != sha256:
         raise MemberChecksumError(
             f"{quote(member.name)} in {where} has sha256 {actual} but its checksum file lists "
             f"{sha256}: the checksum file does not describe this tarball; nothing was installed"
         )
+    return member.name, member.size, actual
 
 
 def _check_digest(hashing: HashingReader, where: str, expected: ChecksumRecord) -> None:

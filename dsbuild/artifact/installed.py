@@ -57,8 +57,9 @@ def differences(data_dir: Path, record: ChecksumRecord) -> list[Difference]:
     """Every way the files under the record's subdirs differ from the record's file list."""
     if not record.files:
         raise ChecksumError(
-            f"the checksum file of {record.name} {record.version} lists no files (written by an older dsbuild): "
-            f"nothing to compare with; download it again with: {repair_command(record)}"
+            f"the checksum file of {record.name} {record.version} lists no files (it was installed by an older "
+            f"dsbuild, before installs recorded their files): nothing to compare with; download it again with: "
+            f"{repair_command(record)}"
         )
     expected = {path: (size, sha) for path, size, sha in record.files}
     found: dict[str, Path] = {}
@@ -82,13 +83,21 @@ def differences(data_dir: Path, record: ChecksumRecord) -> list[Difference]:
 def repair_command(record: ChecksumRecord) -> str:
     """download.py --overwrite of exactly what was installed: this run's -o and bucket options, and, when no
     bucket was given, the checksum file beside the published tarball it recorded (the default bucket may not
-    be where it came from)."""
+    be where it came from). A tarball not named as ours came from armory's checksum lines: no checksum file
+    of ours is beside it, so the command reads those lines again."""
     target = f"{record.name}-{record.version}"
     ours = tarball_name(record.name, record.version)
+    if record.url and record.url.startswith("s3://") and not record.url.endswith("/" + ours):
+        # Before this run's options: a value-less --armory-checksums then meets an option, not the name.
+        words = [record.name] if given("--armory-checksums") else [record.name, "--armory-checksums"]
+        return _endpoint_note(hint("download.py", "--overwrite", *words), record.url)
     if record.url and record.url.endswith("/" + ours) and not (given("-b") or given("--checksum-bucket")):
         target = record.url.removesuffix(ours) + checksum_file_name(record.name, record.version)
-    command = hint("download.py", "--overwrite", target)
-    if target.startswith("s3://") and not given("--endpoint-url") and not os.environ.get("AWS_ENDPOINT_URL"):
+    return _endpoint_note(hint("download.py", "--overwrite", target), target)
+
+
+def _endpoint_note(command: str, source: str) -> str:
+    if source.startswith("s3://") and not given("--endpoint-url") and not os.environ.get("AWS_ENDPOINT_URL"):
         # The checksum file records the bucket, not the server: say so rather than imply AWS S3.
         command += "\n  (if it came from an S3 server other than AWS, add its --endpoint-url to that command)"
     return command

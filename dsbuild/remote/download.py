@@ -22,7 +22,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsbuild.artifact.checksums import ChecksumRecord, parse_json, read_checksum_file, write_checksum_file
-from dsbuild.artifact.extract import check_free_space, extract_stream, extract_tarball, extraction_limits
+from dsbuild.artifact.extract import (
+    FileList,
+    check_free_space,
+    extract_stream,
+    extract_tarball,
+    extraction_limits,
+)
 from dsbuild.artifact.installed import ChangedLocallyError, describe, differences
 from dsbuild.artifact.records import verify_built
 from dsbuild.artifact.tar_guard import Limits
@@ -295,7 +301,7 @@ def _download_one(
         partial = None
         if record.size >= extract_options.resume_above:
             partial = s3_transfer.Partial(partial_download_path(data_dir, record.tarball), record.sha256)
-        _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress, partial)
+        files = _fetch_and_install(client, bucket, key, data_dir, record, overwrite, limits, options.progress, partial)
     except UnsafeArchiveError as exc:
         if location is None:
             raise
@@ -303,6 +309,10 @@ def _download_one(
             f"{exc}. An armory tarball must hold {record.subdirs[0]}/ under its one top directory "
             f"{record.name}/, where armory-testbed's loaders look; other layouts are refused"
         ) from None
+    if not record.files:
+        # Armory's lines (and older checksum files) give no file list: the installed copy's checksum file
+        # records what the verified tarball held, so that --verify can compare every file later.
+        record = replace(record, files=files)
     write_checksum_file(record, data_dir)
     status = REPAIRED if present and overwrite and diffs else DOWNLOADED
     return DownloadResult(record.name, record.version, record.subdirs, record.size, status, source)
@@ -338,8 +348,9 @@ def _fetch_and_install(
     limits: Limits,
     progress: bool,
     partial: s3_transfer.Partial | None = None,
-) -> None:
-    """Download the tarball and install what it holds, once its size and sha256 match and it loads.
+) -> FileList:
+    """Download the tarball and install what it holds, once its size and sha256 match and it loads; returns
+    the files installed (path, size, sha256), each hashed as it was written.
 
     With `partial`, the received bytes are also kept there until the dataset is installed, so that a run
     interrupted meanwhile is resumed by the next one from where its bytes stopped.
@@ -354,8 +365,8 @@ def _fetch_and_install(
         check_free_space(data_dir, unpacked + to_keep, f"downloading {record.tarball}")
         url = s3.s3_url(bucket, key)
 
-        def extract(stream: s3_transfer.ObjectStream) -> None:
-            extract_stream(
+        def extract(stream: s3_transfer.ObjectStream) -> FileList:
+            return extract_stream(
                 stream,
                 url,
                 data_dir,
@@ -366,10 +377,10 @@ def _fetch_and_install(
                 expected=record,
             )
 
-        s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress, partial=partial)
+        files = s3_transfer.read_object(client, bucket, key, record.size, extract, progress=progress, partial=partial)
         if partial is not None:
             partial.remove()
-        return
+        return files
     # Without a file list (armory's checksum files, older dsbuild's): two steps, the tarball to a file and
     # its sha256 checked before a byte of it is extracted. Both are on the data dir's file system.
     needed = (to_keep if partial is not None else record.size) + (record.uncompressed_bytes or 0)
@@ -381,12 +392,15 @@ def _fetch_and_install(
         )
         tarball = partial.path if partial is not None else staged
         try:
-            extract_tarball(tarball, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits)
+            files = extract_tarball(
+                tarball, data_dir, record.subdirs, overwrite=overwrite, check=verify_built, limits=limits
+            )
         except Exception as exc:
             if partial is not None and not isinstance(exc, ExtractError):
                 partial.remove()  # verified bytes that were refused: no use resuming them
             raise
         if partial is not None:
             partial.remove()
+        return files
     finally:
         staged.unlink(missing_ok=True)
