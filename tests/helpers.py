@@ -31,6 +31,17 @@ def run_script(
     )
 
 
+def start_script(script: str, *args: str) -> subprocess.Popen[str]:
+    """Start an entry script as a child process (to signal it mid-run); stdout and stderr are piped."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 def tree(path: Path) -> list[str]:
     """Every path under `path`, relative, sorted: to assert nothing else was written."""
     return sorted(str(p.relative_to(path)) for p in path.rglob("*"))

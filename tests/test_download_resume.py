@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from dsbuild.artifact.checksums import read_checksum_file
 from dsbuild.leftovers import partial_download_path, remove_leftovers
 from dsbuild.remote import download as download_workflow
 from dsbuild.remote import s3_transfer
-from tests.helpers import ROOT
+from tests.helpers import start_script
 from tests.publish_helpers import make_tarball, tree
 
 SHARD = "toy/1.0.0/toy-train.tfrecord-00000-of-00001"
@@ -182,13 +180,7 @@ def test_a_killed_download_resumes(capfd, tmp_path, data_dir, remote, s3_bucket,
     argv += ["--resume-above", "1M", "toy"]
     partial = partial_download_path(data_dir, "toy-1.0.0.tar.gz")
     proxy.stall_after(int(size * 0.6) + 2000)  # the checksum file comes through it first
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "download.py"), *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = start_script("download.py", *argv)
     # The stream is read in 1 MiB pieces: the stalled one never reaches the partial, so wait for 1/3.
     give_up = time.monotonic() + 120  # a safety net against a hang, not a timing assertion
     while proc.poll() is None and not (partial.exists() and partial.stat().st_size >= size // 3):

@@ -24,7 +24,7 @@ import download
 from dsbuild.artifact.tar_guard import HEADER_DATA_LIMIT, QUOTE_LIMIT
 from dsbuild.errors import VerificationError
 from dsbuild.remote import download as download_workflow
-from tests.helpers import ROOT
+from tests.helpers import ROOT, start_script
 from tests.hostile import (
     CHECKSUM_KEY,
     SUB,
@@ -425,13 +425,7 @@ def start_stalled_download(data_dir: Path, bucket: str, proxy, stall_after: int)
     directory: it is then blocked mid-download, so a signal sent now is not a race."""
     proxy.stall_after(stall_after)
     argv = ["-o", str(data_dir), "--endpoint-url", proxy.endpoint, "-b", bucket, "--no-progress", "toy"]
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "download.py"), *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = start_script("download.py", *argv)
     give_up = time.monotonic() + 120  # a safety net that turns a hang into a failure, not a timing assertion
     while not (
         proxy.sent >= proxy.stall_at
@@ -692,13 +686,7 @@ def test_sigterm_while_the_server_stalls_exits_at_once(way, tmp_path, data_dir):
     server = StalledObjectServer(tarball, sent=len(tarball) // 2)
     try:
         argv = ["-o", str(data_dir), "--endpoint-url", server.endpoint, "--public", "--no-progress", str(checksum)]
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "download.py"), *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        proc = start_script("download.py", *argv)
 
         # Polled, not timed: signal once the server has sent all it will and download.py has begun writing.
         while proc.poll() is None and not (server.sent.is_set() and temp_entries(data_dir)):
