@@ -1,5 +1,6 @@
 """A TCP proxy on 127.0.0.1 that counts the bytes a server sends and can cut every connection at a byte count,
-like a network that fails mid-download and stays down until `restore()`."""
+like a network that fails mid-download and stays down until `restore()`; it can also stall either direction
+(a server that stops sending, or one that stops reading what a client uploads)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class CutProxy:
         self.cut_at: int | None = None  # drop every connection once `sent` reaches this; refuse new ones
         self.down = False
         self.stall_at: int | None = None  # hold every connection open, sending nothing, from this count on
+        self.received = 0  # bytes forwarded from clients to the server
+        self.read_stall_at: int | None = None  # stop reading from clients once `received` reaches this
         self._flowing = threading.Event()
         self._flowing.set()
         self._lock = threading.Lock()
@@ -37,9 +40,16 @@ class CutProxy:
             self.stall_at = self.sent + count
             self._flowing.clear()
 
+    def stall_reading_after(self, count: int) -> None:
+        """Stop reading what clients send (an upload then fills the socket buffers and blocks) once `count`
+        more bytes were forwarded to the server."""
+        with self._lock:
+            self.read_stall_at = self.received + count
+            self._flowing.clear()
+
     def restore(self) -> None:
         with self._lock:
-            self.cut_at, self.down, self.stall_at = None, False, None
+            self.cut_at, self.down, self.stall_at, self.read_stall_at = None, False, None, None
             self._flowing.set()
 
     def close(self) -> None:
@@ -97,7 +107,12 @@ class CutProxy:
                         self._drop_all()
                         return
                 else:
+                    with self._lock:
+                        self.received += len(data)
+                        stalled = self.read_stall_at is not None and self.received >= self.read_stall_at
                     dest.sendall(data)
+                    if stalled:
+                        self._flowing.wait()  # reads nothing more until restore()
         except OSError:
             pass
         finally:

@@ -5,12 +5,13 @@ The watchdog (dsbuild.remote.s3_transfer.RateWatchdog) is shared by uploads and 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pytest
 
-from dsbuild.remote import s3_transfer
+from dsbuild.remote import s3, s3_transfer
 from dsbuild.remote import upload as upload_workflow
 from dsbuild.remote.location import RemoteOptions
 from tests.drip_proxy import DripProxy
@@ -40,6 +41,40 @@ def test_download_from_a_slow_drip_server_stops_with_a_message(tmp_path, s3_serv
     assert "--min-rate" in result.stderr and "Traceback" not in result.stderr
     leftovers = sorted(p.name for p in data_dir.iterdir()) if data_dir.exists() else []
     assert "toy" not in leftovers and not any(".dsbuild-tmp-" in name for name in leftovers), leftovers
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("multipart", [False, True], ids=["single", "multipart"])
+def test_upload_to_a_server_that_stops_reading_stops_with_a_message(
+    capsys, tmp_path, s3_server, s3_bucket, s3_creds, proxy, monkeypatch, multipart
+):
+    """The server stops reading mid-upload (the proxy holds what the client sends): once the floor trips the
+    run stops at its next block, or when a send or a wait for a response times out, says why, and publishes
+    nothing. A multipart upload is kept, and the same command continues it once the server reads again."""
+    if multipart:
+        monkeypatch.setattr(s3, "MULTIPART_THRESHOLD", 5 << 20)
+        monkeypatch.setattr(s3, "PART_SIZE", 5 << 20)
+        # A part whose bytes all fit in the socket buffers then waits for its response: the read timeout
+        # (60 s) ends that wait; shortened here to keep the test short.
+        monkeypatch.setattr(s3, "READ_TIMEOUT", 5)
+    make_tarball(tmp_path / "data", payload=os.urandom(12 << 20))  # incompressible: 12 MiB sent
+    argv = ["-o", str(tmp_path / "data"), "--endpoint-url", proxy.endpoint, "-b", s3_bucket, "--no-progress"]
+    argv += ["--min-rate", "1KiB", "--stall-window", "2", "toy"]
+    proxy.stall_reading_after(1 << 20)  # the HEADs pass; the tarball's bytes stop after 1 MiB
+    code, out, err = run_main(upload, argv, capsys)
+    proxy.restore()
+    assert (code, out) == (1, ""), err
+    assert f"upload of toy-1.0.0.tar.gz to s3://{s3_bucket}/datasets/toy-1.0.0.tar.gz: slower than 1.0 KiB/s" in err
+    assert "Traceback" not in err
+    admin = s3_server.client()
+    assert admin.list_objects_v2(Bucket=s3_bucket).get("KeyCount") == 0  # neither tarball nor checksum file
+    unfinished = admin.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+    assert len(unfinished) == int(multipart)
+    if multipart:
+        assert f"kept the unfinished upload of s3://{s3_bucket}/datasets/toy-1.0.0.tar.gz: run the same " in err
+        code, out, err = run_main(upload, argv, capsys)
+        assert code == 0 and out.startswith("toy 1.0.0: uploaded"), err
+        assert "continuing the unfinished upload" in err
 
 
 def test_the_watchdog_trips_only_below_the_floor():
