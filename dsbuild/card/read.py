@@ -10,25 +10,23 @@ FULL_COUNT_MAX_BYTES); a larger split's card says so instead of reading it whole
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsbuild.artifact.built_dataset import BuiltDataset
+from dsbuild.artifact.built_dataset import BuiltDataset, read_metadata
 from dsbuild.artifact.checksums import ChecksumRecord, read_checksum_file
 from dsbuild.card.pixels import EncodedFrames
 from dsbuild.errors import ChecksumError, VerificationError
 from dsbuild.paths import checksum_file_name
+from dsbuild.untrusted import checked_int, parse_decimal, quote
 
 DEFAULT_EXAMPLES = 8
 FULL_COUNT_MAX_EXAMPLES = 50_000
 FULL_COUNT_MAX_BYTES = 256 << 20
-MAX_INFO_BYTES = 16 << 20
 MAX_COUNT = 10**18  # more examples or bytes than any real split; int64 holds it
-MAX_QUOTED = 200  # characters of a value from the file shown in a message
 
 
 @dataclass(frozen=True)
@@ -82,37 +80,17 @@ class DatasetCard:
     checksum_note: str = ""
 
 
-def _quoted(value: Any) -> str:
-    """A value from the file, for a message: repr, cut to MAX_QUOTED characters."""
-    text = repr(value)
-    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "…"
-
-
 def read_info(version_dir: Path) -> dict[str, Any]:
-    """dataset_info.json as a dict; anything else (unreadable, not JSON, too large or deep) is a VerificationError."""
-    path = version_dir / "dataset_info.json"
-    try:
-        if path.stat().st_size > MAX_INFO_BYTES:
-            raise VerificationError(f"{path}: larger than {MAX_INFO_BYTES:,} bytes: not a dataset_info.json")
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSON, UTF-8 and int-digit errors
-        raise VerificationError(f"{path}: not a readable dataset_info.json: {_error_text(exc)[:MAX_QUOTED]}") from None
-    if not isinstance(info, dict):
-        raise VerificationError(f"{path}: not a dataset_info.json: a JSON object expected, found {type(info).__name__}")
-    return info
+    """dataset_info.json as a dict, read as outside input (bounded size, depth and digits, a regular file);
+    anything else is a VerificationError."""
+    return read_metadata(version_dir / "dataset_info.json")
 
 
 def _count(value: Any, what: str) -> int:
     """A count from dataset_info.json: an int or a string of ASCII digits (TFDS writes int64 as strings), bounded."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and 0 < len(value) <= len(str(MAX_COUNT)) and value.isascii() and value.isdigit():
-        number = int(value)
-    else:
-        raise ValueError(f"{what} is not a whole number: {_quoted(value)}")
-    if not 0 <= number <= MAX_COUNT:
-        raise ValueError(f"{what} is out of range: {_quoted(value)}")
-    return number
+    if isinstance(value, str):
+        return parse_decimal(value, what, MAX_COUNT)
+    return checked_int(value, what, MAX_COUNT)
 
 
 def split_infos(info: dict[str, Any], version_dir: Path | None = None) -> list[SplitInfo]:
@@ -120,17 +98,17 @@ def split_infos(info: dict[str, Any], version_dir: Path | None = None) -> list[S
     splits = info.get("splits", [])
     try:
         if not isinstance(splits, list):
-            raise ValueError(f"'splits' is not a list: {_quoted(splits)}")
+            raise ValueError(f"'splits' is not a list: {quote(splits)}")
         result = []
         for split in splits:
             name = split.get("name") if isinstance(split, dict) else None
             if not isinstance(name, str):
-                raise ValueError(f"a split without a name: {_quoted(split)}")
+                raise ValueError(f"a split without a name: {quote(split)}")
             lengths = split.get("shardLengths", [])
             if not isinstance(lengths, list):
-                raise ValueError(f"split {_quoted(name)}: 'shardLengths' is not a list: {_quoted(lengths)}")
-            examples = sum(_count(n, f"split {_quoted(name)}: a shard length") for n in lengths)
-            num_bytes = _count(split.get("numBytes", 0), f"split {_quoted(name)}: 'numBytes'")
+                raise ValueError(f"split {quote(name)}: 'shardLengths' is not a list: {quote(lengths)}")
+            examples = sum(_count(n, f"shard length of split {quote(name)}") for n in lengths)
+            num_bytes = _count(split.get("numBytes", 0), f"'numBytes' of split {quote(name)}")
             result.append(SplitInfo(name, examples, len(lengths), num_bytes))
     except ValueError as exc:
         where = version_dir / "dataset_info.json" if version_dir is not None else "dataset_info.json"
