@@ -218,13 +218,14 @@ def _extract_checked(
     listed = (
         {path: (size, sha) for path, size, sha in expected.files} if expected is not None and expected.files else None
     )
-    hashing = HashingReader(raw)
+    # Without `expected` the caller verified the tarball before extracting it: no second sha256 of it.
+    hashing = HashingReader(raw) if expected is not None else None
     seen: set[str] = set()
     written: list[tuple[str, int, str]] = []
     failure: DsbuildError | None = None
     try:
         # One pass over the stream: hashed as read, decompressed by ISA-L in a second thread.
-        with igzip_threaded.open(hashing, "rb", threads=1) as gz:
+        with igzip_threaded.open(hashing or raw, "rb", threads=1) as gz:
             try:
                 tar, guard = open_guarded(gz, limits, where)
                 with tar:
@@ -258,7 +259,7 @@ def _extract_checked(
         failure = UnsafeArchiveError(f"{where} is not a readable .tar.gz: {quote(str(exc))}")  # gzip format errors
     except (OverflowError, ValueError) as exc:
         failure = UnsafeArchiveError(f"{where} holds a malformed tar header: {quote(str(exc))}")
-    if expected is not None:
+    if hashing is not None and expected is not None:
         # A damaged or changed tarball is reported as such, not by whatever its first bad byte caused.
         _check_digest(hashing, where, expected)
     if failure is not None:
