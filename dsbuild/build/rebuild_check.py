@@ -217,6 +217,10 @@ def rebuild(
         sha256 = outcome.packed.record.sha256
         if sha256 == record.sha256:
             result = CheckResult(sha256, True)
+        elif record.files and outcome.packed.record.files == record.files:
+            # Every member is the same: what differs is the gzip layer (another compressor version or level).
+            same = f"every file is byte-identical ({len(record.files)} files); only the tarball's gzip bytes differ"
+            result = CheckResult(sha256, False, (same,))
         else:
             result = CheckResult(sha256, False, tuple(_capped(_differences(record, data_dir, options.data_dir, tmp))))
     except BaseException:

@@ -106,6 +106,21 @@ def test_different_shards_name_the_file_and_the_first_differing_example(built: P
     )
 
 
+def test_equal_files_in_other_gzip_bytes_say_so(built: Path, tmp_path: Path) -> None:
+    """The tarball was compressed otherwise (here: level 2 under a record of level 1): the files are named
+    equal, the gzip layer different, instead of an empty list of differences."""
+    data_dir = copy_of(built, tmp_path)
+    record = read_checksum_file(data_dir / f"{NAME}.json")
+    (data_dir / f"{NAME}.tar.gz").unlink()
+    pack(data_dir, "tiny_shapes", "1.0.0", record.subdirs, compresslevel=2, provenance=record.provenance)
+    result = check(data_dir, "tiny_shapes")
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stdout.splitlines() == [
+        f"not reproduced: the rebuild's sha256 is {record.sha256}",
+        f"  every file is byte-identical ({len(record.files)} files); only the tarball's gzip bytes differ",
+    ]
+
+
 def test_check_a_published_checksum_file(built: Path, tmp_path: Path, s3_server, s3_bucket, s3_creds) -> None:
     data_dir = copy_of(built, tmp_path)
     s3_server.client().upload_file(str(data_dir / f"{NAME}.json"), s3_bucket, f"datasets/{NAME}.json")
