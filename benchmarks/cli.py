@@ -8,7 +8,6 @@ against the plain tools: `tar czf` + `sha256sum` for packing, and boto3
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +17,7 @@ from common import (
     PYTHON,
     REPO,
     Fixture,
+    PackOnlySideBySide,
     Results,
     Row,
     Settings,
@@ -74,7 +74,6 @@ def bench_resume(server: Any, bucket: str, fx: Fixture, work: Path, size: int) -
 
 def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
     """build.py --pack-only and download.py as a user runs them, each a whole process, against the plain tools."""
-    from dsbuild.paths import checksum_file_name, tarball_name
     from dsbuild.remote.location import RemoteOptions
     from dsbuild.remote.upload import upload
 
@@ -82,31 +81,14 @@ def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
 
     work = settings.work / "cli"
     work.mkdir()
-    tarball, checksum = (
-        fx.data_dir / tarball_name(fx.name, fx.version),
-        fx.data_dir / checksum_file_name(fx.name, fx.version),
-    )
-    base_tar = work / "base.tar.gz"
-    run(["bash", "-c", f"tar cf - -C {shlex.quote(str(fx.data_dir))} {shlex.quote(fx.subdir)} | cat > /dev/null"])
-    peaks: list[int] = []
+    side = PackOnlySideBySide(fx, work)
+    tarball = side.tarball
 
-    def pack_ours(_: int) -> float:
-        tarball.unlink(missing_ok=True)
-        checksum.unlink(missing_ok=True)
-        measured = run_measured([PYTHON, str(REPO / "build.py"), "--pack-only", fx.name, "-o", str(fx.data_dir)])
-        elapsed, peak = measured.wall, measured.peak_rss
-        peaks.append(peak)
-        return elapsed
-
-    def pack_base(_: int) -> float:
-        base_tar.unlink(missing_ok=True)
-        return run(["tar", "czf", str(base_tar), "-C", str(fx.data_dir), fx.subdir]) + run(["sha256sum", str(base_tar)])
-
-    ours_t, base_t = alternate(pack_ours, pack_base, settings.repeats, "build.py --pack-only")
+    ours_t, base_t = alternate(side.ours, side.baseline, settings.repeats, "build.py --pack-only")
     results.rows.append(speed_row(f"build.py --pack-only, whole process ({fmt_size(fx.size)})", ours_t, base_t, 8))
-    peak = max(peaks)
+    peak = max(m.peak_rss for m in side.measured)
     results.rows.append(Row("build.py --pack-only peak RSS", fmt_size(peak), "-", "-", "≤ 150 MB", peak <= 150 * 10**6))
-    base_tar.unlink()
+    side.base_tar.unlink()
 
     s3_environment(work)
     server = WeedServer(work / "seaweedfs").start()
@@ -155,4 +137,4 @@ def bench_cli(fx: Fixture, settings: Settings, results: Results) -> None:
     )
     results.rows.append(Row("of which: the resumed run, whole process", f"{resumed_t:.2f} s", "-", "-", "-", None))
     tarball.unlink(missing_ok=True)
-    checksum.unlink(missing_ok=True)
+    side.checksum.unlink(missing_ok=True)

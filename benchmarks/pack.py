@@ -17,10 +17,8 @@ from pathlib import Path
 
 import make_fixture
 from common import (
-    PYTHON,
-    REPO,
     Fixture,
-    Measured,
+    PackOnlySideBySide,
     Results,
     Row,
     Settings,
@@ -29,7 +27,6 @@ from common import (
     fmt_size,
     make,
     run,
-    run_measured,
     speed_row,
     user_compression_level,
 )
@@ -125,29 +122,12 @@ def bench_pack_only(main: Fixture, settings: Settings, results: Results) -> None
 
 
 def pack_only_rows(fx: Fixture, settings: Settings, results: Results) -> None:
-    from dsbuild.paths import checksum_file_name, tarball_name
-
     work = settings.work / f"pack-only-{fx.name}"
     work.mkdir()
-    tarball, checksum = (
-        fx.data_dir / tarball_name(fx.name, fx.version),
-        fx.data_dir / checksum_file_name(fx.name, fx.version),
-    )
-    base_tar = work / "base.tar.gz"
-    run(["bash", "-c", f"tar cf - -C {shlex.quote(str(fx.data_dir))} {shlex.quote(fx.subdir)} | cat > /dev/null"])
-    ours_runs: list[Measured] = []
+    side = PackOnlySideBySide(fx, work)
+    ours_runs = side.measured
 
-    def ours(_: int) -> float:
-        tarball.unlink(missing_ok=True)
-        checksum.unlink(missing_ok=True)
-        ours_runs.append(run_measured([PYTHON, str(REPO / "build.py"), "--pack-only", fx.name, "-o", str(fx.data_dir)]))
-        return ours_runs[-1].wall
-
-    def baseline(_: int) -> float:
-        base_tar.unlink(missing_ok=True)
-        return run(["tar", "czf", str(base_tar), "-C", str(fx.data_dir), fx.subdir]) + run(["sha256sum", str(base_tar)])
-
-    ours_t, base_t = alternate(ours, baseline, settings.repeats, f"build.py --pack-only {fx.name}")
+    ours_t, base_t = alternate(side.ours, side.baseline, settings.repeats, f"build.py --pack-only {fx.name}")
     what = f"{fx.name}, {fmt_size(fx.size)}"
     results.rows.append(speed_row(f"build.py --pack-only, whole process ({what})", ours_t, base_t, 8))
     cores = statistics.median(m.cores for m in ours_runs)
@@ -166,6 +146,6 @@ def pack_only_rows(fx: Fixture, settings: Settings, results: Results) -> None:
     results.rows.append(
         Row(f"build.py --pack-only peak RSS ({fx.name})", fmt_size(peak), "-", "-", "≤ 150 MB", peak <= 150 * 10**6)
     )
-    tarball.unlink(missing_ok=True)
-    checksum.unlink(missing_ok=True)
+    side.tarball.unlink(missing_ok=True)
+    side.checksum.unlink(missing_ok=True)
     shutil.rmtree(work)
